@@ -1,0 +1,112 @@
+"""The ``stingray-jax`` command line.
+
+Sub-commands:
+
+``stingray-jax --version``
+    Print the package version.
+``stingray-jax info``
+    Print the versions of stingray_jax and its main dependencies, the JAX devices, and whether
+    float64 is enabled.
+
+Later capabilities add ``fit``, ``sample`` and ``batch`` sub-commands by extending
+:func:`build_parser`.
+"""
+
+import argparse
+import sys
+from importlib import metadata
+
+__all__ = ["build_parser", "info", "main"]
+
+_INFO_PACKAGES = (
+    "stingray",
+    "jax",
+    "jaxlib",
+    "numpyro",
+    "optimistix",
+    "optax",
+    "equinox",
+    "jaxopt",
+    "astropy",
+    "numpy",
+    "scipy",
+)
+
+
+def _package_version(name):
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def info(stream=None):
+    """Print versions, JAX devices and the float64 setting to ``stream`` (stdout by default).
+
+    Returns
+    -------
+    report : dict
+        The same information as a dictionary (used by tests and scripts).
+    """
+    import jax
+
+    from . import __version__
+
+    stream = sys.stdout if stream is None else stream
+    report = {"stingray_jax": __version__}
+    report.update({name: _package_version(name) for name in _INFO_PACKAGES})
+    devices = jax.devices()
+    report["jax_backend"] = jax.default_backend()
+    report["jax_devices"] = [f"{d.platform}:{d.id} ({d.device_kind})" for d in devices]
+    report["jax_enable_x64"] = bool(jax.config.jax_enable_x64)
+
+    width = max(len(k) for k in report)
+    for key, value in report.items():
+        if isinstance(value, list):
+            value = ", ".join(value)
+        print(f"{key:<{width}}  {value}", file=stream)
+    if not report["jax_enable_x64"]:
+        print(
+            "\nfloat64 is off globally (JAX's default). stingray_jax's Stingray-compatible classes "
+            "still compute in float64; call stingray_jax.enable_x64() to make it the default for "
+            "your own JAX code.",
+            file=stream,
+        )
+    return report
+
+
+def build_parser():
+    """Return the :class:`argparse.ArgumentParser` of ``stingray-jax``."""
+    from . import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="stingray-jax",
+        description="JAX-accelerated spectral timing on top of Stingray.",
+    )
+    parser.add_argument("--version", action="version", version=f"stingray-jax {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    p_info = sub.add_parser(
+        "info", help="show package versions, JAX devices and the float64 setting"
+    )
+    p_info.set_defaults(func=lambda args: info())
+    return parser
+
+
+def main(argv=None):
+    """Entry point of the ``stingray-jax`` console script. Returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "func", None) is None:
+        parser.print_help()
+        return 2
+    try:
+        args.func(args)
+    except (ValueError, TypeError, OSError) as exc:
+        # User errors (bad files, bad options) get one clear line, not a traceback.
+        print(f"stingray-jax {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
