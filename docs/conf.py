@@ -16,7 +16,8 @@ copyright = f"2026-{datetime.date.today().year}, {author}"
 release = metadata.version("stingray_jax")
 version = ".".join(release.split(".")[:2])
 
-exclude_patterns = [*exclude_patterns, "_build", "**.ipynb_checkpoints"]
+# docs/examples holds sphinx-gallery sources; the rendered pages land in generated/examples.
+exclude_patterns = [*exclude_patterns, "_build", "**.ipynb_checkpoints", "examples"]
 
 # No graphviz on every machine: automodapi would call `dot` for inheritance diagrams.
 automodapi_inheritance_diagram = False
