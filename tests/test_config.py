@@ -54,3 +54,9 @@ def test_unknown_attribute_raises():
 
 def test_lazy_submodule_access():
     assert stingray_jax.cli.main is not None
+
+
+@pytest.mark.slow
+def test_slow_tests_run_by_default(request):
+    """`slow` tests run unless deselected (pytest-astropy's skip-slow plugin is disabled)."""
+    assert not request.config.pluginmanager.has_plugin("skip_slow")
