@@ -56,10 +56,21 @@ def _probe(*modules):
 
 
 @pytest.mark.parametrize("module", CLEAN_MODULES)
-def test_import_does_not_enable_x64(module):
+def test_import_does_not_change_x64(module):
     result = _probe(module)
-    assert result["before"]["x64"] is False
-    assert result["after"]["x64"] is False
+    assert result["after"]["x64"] == result["before"]["x64"]
+
+
+def test_probe_detects_an_x64_change():
+    """The probe can fail: gpmodeling's import-time jax_enable_x64 flip would be caught."""
+    code = PROBE.replace(
+        "import stingray_jax\n",
+        "import stingray_jax\njax.config.update('jax_enable_x64', not before['x64'])\n",
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["after"]["x64"] != result["before"]["x64"]
 
 
 @pytest.mark.parametrize("module", CLEAN_MODULES)
