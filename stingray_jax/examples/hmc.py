@@ -278,10 +278,12 @@ def sample(
     n_total = n_warmup + n_samples
     # All random numbers are drawn up front: random generation inside the scan body would be
     # compiled into the loop and slows compilation down several times.
-    key_jitter, key_noise, key_uniform = jax.random.split(key, 3)
-    noise = jax.random.normal(key_noise, (n_total, position.size), dtype)
-    uniform = jax.random.uniform(key_uniform, (n_total,), dtype)
-    jitter = jax.random.uniform(key_jitter, (n_total,), dtype, 0.9, 1.1)
+    # One call to the generator (each call compiles its own copy of threefry); the two uniform
+    # columns are standard normals mapped through the normal CDF.
+    draws = jax.random.normal(key, (n_total, position.size + 2), dtype)
+    noise = draws[:, :-2]
+    uniform = jax.scipy.special.ndtr(draws[:, -2])
+    jitter = 0.9 + 0.2 * jax.scipy.special.ndtr(draws[:, -1])
     jitter = jnp.where(jnp.arange(n_total) < n_warmup, 1.0, jitter)
 
     # One scan over warm-up and sampling, so the transition is compiled once; what each
