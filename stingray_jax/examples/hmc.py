@@ -27,6 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 
 __all__ = [
+    "PSD_PRIOR",
     "HMCResult",
     "finite_difference_grad",
     "hmc_step",
