@@ -183,6 +183,10 @@ ax2.set(xlabel="time (s)", ylabel="residual / sigma")
 fig.tight_layout()
 
 # %%
+# The total-variation prior reconstructs smooth decays as small steps ("staircasing"), its
+# known signature; a smoothness prior on the second derivative would trade that for some
+# ringing at the sharp rises.
+#
 # Flux is conserved by construction of the likelihood (the response integrates to one and the
 # data constrain the total well), to well within 1 % with the positive prior; the Tikhonov
 # prior, centred on zero, pulls the constant level down. The same code runs unchanged for a

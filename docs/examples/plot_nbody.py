@@ -190,6 +190,7 @@ fig.tight_layout()
 # several ``N x N x 3`` temporaries that XLA fuses away. ``-grad U`` costs a small constant
 # factor more than the hand-written forces (reverse mode evaluates the potential and then
 # its adjoint), independent of N, whereas finite differences need ``6N`` potential
-# evaluations: thousands of times slower at N = 1000, and less accurate at any step. On a GPU
+# evaluations: hundreds to thousands of times slower at N = 1000, and less accurate at any
+# step. On a GPU
 # the JAX code runs unchanged. The same comparison with more repetitions is printed by
 # ``python benchmarks/bench_examples.py`` and recorded in the benchmarks page.
