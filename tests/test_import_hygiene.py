@@ -40,7 +40,14 @@ PROBE = textwrap.dedent(
 )
 
 # Submodules that must be as clean as the package itself. Later capabilities append theirs.
-CLEAN_MODULES = ["stingray_jax", "stingray_jax.cli"]
+CLEAN_MODULES = [
+    "stingray_jax",
+    "stingray_jax.cli",
+    "stingray_jax.examples",
+    "stingray_jax.examples.nbody",
+    "stingray_jax.examples.hmc",
+    "stingray_jax.examples.deconvolution",
+]
 
 
 @functools.cache
