@@ -40,7 +40,11 @@ PROBE = textwrap.dedent(
 )
 
 # Submodules that must be as clean as the package itself. Later capabilities append theirs.
-CLEAN_MODULES = ["stingray_jax", "stingray_jax.cli"]
+CLEAN_MODULES = [
+    "stingray_jax",
+    "stingray_jax.cli",
+    "stingray_jax.likelihoods",
+]
 
 
 @functools.cache
