@@ -44,6 +44,7 @@ CLEAN_MODULES = [
     "stingray_jax",
     "stingray_jax.cli",
     "stingray_jax.likelihoods",
+    "stingray_jax.optimize",
 ]
 
 
