@@ -45,6 +45,7 @@ CLEAN_MODULES = [
     "stingray_jax.cli",
     "stingray_jax.likelihoods",
     "stingray_jax.optimize",
+    "stingray_jax.modeling",
 ]
 
 
