@@ -369,7 +369,7 @@ class ParameterEstimation:
         fit = _fit_jit()
         rng = None
         attempt = t0
-        for i in range(self.n_restarts + 1):
+        for _ in range(self.n_restarts + 1):
             with x64_scope():
                 out = fit(
                     attempt,
@@ -395,7 +395,7 @@ class ParameterEstimation:
         return OptimizationResults(lpost, out, neg=neg, max_post=prior is not None)
 
     def compute_lrt(self, lpost1, t1, lpost2, t2, neg=True, max_post=False):
-        """Likelihood ratio test: fit both models, return ``(deviance1 - deviance2, res1, res2)``."""
+        """Likelihood ratio test: fit both, return ``(deviance1 - deviance2, res1, res2)``."""
         self.max_post = max_post
         res1 = self.fit(lpost1, t1, neg=neg)
         res2 = self.fit(lpost2, t2, neg=neg)
