@@ -46,6 +46,7 @@ CLEAN_MODULES = [
     "stingray_jax.likelihoods",
     "stingray_jax.optimize",
     "stingray_jax.modeling",
+    "stingray_jax.batch",
 ]
 
 
