@@ -47,6 +47,10 @@ CLEAN_MODULES = [
     "stingray_jax.optimize",
     "stingray_jax.modeling",
     "stingray_jax.batch",
+    "stingray_jax.models",
+    "stingray_jax.models.psd",
+    "stingray_jax.models.bridge",
+    "stingray_jax.models.registry",
 ]
 
 
