@@ -38,6 +38,7 @@ says whether the solver's stopping criterion was met with a finite function valu
 is never reported as a success.
 """
 
+import functools
 import math
 import warnings
 from typing import Any, NamedTuple
@@ -455,9 +456,9 @@ def minimize(
         raise ValueError("there are no free parameters to fit")
     kinds, lows, highs = _parse_bounds(bounds, n)
     _check_inside(x0, kinds, lows, highs)
-    to_x, to_u = _make_transforms(kinds, lows, highs)
     f64 = x0.dtype == jnp.float64
 
+    bounds = None if bounds is None else tuple(zip(lows, highs))
     name = solver if isinstance(solver, str) else None
     if name is not None and name not in SOLVERS:
         raise ValueError(f"unknown solver {solver!r}; choose one of {SOLVERS}")
@@ -469,6 +470,42 @@ def minimize(
         atol = (1e-8 if f64 else 1e-5) if atol is None else atol
     if max_steps is None:
         max_steps = _DEFAULT_MAX_STEPS.get(name, 1000)
+
+    if not _any_tracer(x0, args):
+        # Called eagerly: run one compiled program (cached per function, bounds and options)
+        # instead of dispatching every operation.
+        try:
+            hash((fun, bounds, solver))
+        except TypeError:
+            pass
+        else:
+            return _minimize_jit()(
+                fun, x0, args, bounds, solver, rtol, atol, max_steps, kinds, lows, highs
+            )
+    return _minimize_impl(fun, x0, args, bounds, solver, rtol, atol, max_steps, kinds, lows, highs)
+
+
+def _any_tracer(*trees):
+    import jax
+
+    return any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree_util.tree_leaves(trees))
+
+
+@functools.cache
+def _minimize_jit():
+    import jax
+
+    return jax.jit(
+        _minimize_impl,
+        static_argnums=(0, 3, 4, 5, 6, 7, 8, 9, 10),
+    )
+
+
+def _minimize_impl(fun, x0, args, bounds, solver, rtol, atol, max_steps, kinds, lows, highs):
+    import jax.numpy as jnp
+
+    name = solver if isinstance(solver, str) else None
+    to_x, to_u = _make_transforms(kinds, lows, highs)
 
     def f(u):
         return fun(to_x(u), *args)
