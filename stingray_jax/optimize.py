@@ -30,7 +30,8 @@ Solvers
         unconstrained variables) is below ``atol + rtol * |fun|``.
     ``"jaxopt_lbfgs"``, ``"jaxopt_bfgs"``
         jaxopt's solvers, when the optional ``jaxopt`` package is installed.
-    An ``optimistix.AbstractMinimiser`` instance is also accepted.
+    an ``optimistix.AbstractMinimiser`` instance
+        Used as given.
 
 Whatever the solver, the covariance is the inverse of the exact Hessian of ``fun`` with respect
 to ``x`` (the original parameters, not the transformed ones) at the optimum, and ``converged``
