@@ -20,6 +20,7 @@ def _batch_jit():
     import jax
 
     from .modeling.parameterestimation import fit_pure
+    from .optimize import compact_jit
 
     def run(p0s, jm, x, ys, ms, spec, solver, max_steps):
         def one(p0, y, m):
@@ -28,7 +29,7 @@ def _batch_jit():
 
         return jax.vmap(one)(p0s, ys, ms)
 
-    return jax.jit(run, static_argnames=("spec", "solver", "max_steps"))
+    return compact_jit(run, static_argnames=("spec", "solver", "max_steps"))
 
 
 def fit_batch(

@@ -76,16 +76,18 @@ def _fit_and_summarise(p0, jm, data, spec, prior, solver, max_steps):
 
 @functools.cache
 def _fit_jit():
-    import jax
+    from ..optimize import compact_jit
 
-    return jax.jit(_fit_and_summarise, static_argnames=("spec", "prior", "solver", "max_steps"))
+    return compact_jit(_fit_and_summarise, static_argnames=("spec", "prior", "solver", "max_steps"))
 
 
 @functools.cache
 def _hessian_jit():
     import jax
 
-    return jax.jit(jax.hessian(_neg_objective), static_argnames=("spec", "prior"))
+    from ..optimize import compact_jit
+
+    return compact_jit(jax.hessian(_neg_objective), static_argnames=("spec", "prior"))
 
 
 def _objective_parts(lpost, max_post):
