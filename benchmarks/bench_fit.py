@@ -72,7 +72,7 @@ def bench_single():
     power = power[0]
     cold, warm = cold_and_warm(ours_fit, freq, power, repeat=10)
     t_sr = []
-    for _ in range(3):
+    for _ in range(7):
         t = time.perf_counter()
         res_sr = stingray_fit(freq, power)
         t_sr.append(time.perf_counter() - t)

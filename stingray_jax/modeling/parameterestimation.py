@@ -176,7 +176,7 @@ class OptimizationResults:
         ll, prior = _objective_parts(
             lpost, isinstance(lpost, Posterior) if max_post is None else max_post
         )
-        self.model = ll._jm.to_astropy(self.p_opt)
+        self._jm = ll._jm
         self.converged = bool(getattr(res, "converged", True))
         self.n_steps = int(getattr(res, "n_steps", -1))
         self._compute_covariance(lpost, res, ll, prior)
@@ -186,6 +186,19 @@ class OptimizationResults:
             self._compute_model(lpost)
         self._compute_criteria(lpost, loglike=getattr(res, "loglike", None))
         self._compute_statistics(lpost)
+
+    @property
+    def model(self):
+        """A new astropy model at ``p_opt`` (built on first access; the user's is untouched)."""
+        model = self.__dict__.get("_model")
+        if model is None:
+            model = self._jm.to_astropy(self.p_opt)
+            self.__dict__["_model"] = model
+        return model
+
+    @model.setter
+    def model(self, value):
+        self.__dict__["_model"] = value
 
     def _compute_covariance(self, lpost, res, ll=None, prior=None):
         cov = getattr(res, "cov", None)
