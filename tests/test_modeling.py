@@ -371,3 +371,21 @@ def test_lrt_summary_plotfits_and_scripts(rng, tmp_path):
     _, res = sjm.fit_crossspectrum(cs, Lorentz1D(15.0, 1.05, 0.4) + Const1D(1.5))
     assert res.converged
     assert abs(res.p_opt[0] - 20.0) < 5 * res.err[0]
+
+
+def test_model_changes_are_never_served_stale(rng):
+    """The memoised astropy -> JAX conversion must see every change to the model."""
+    freq, power = _spectrum(rng)
+    model = _plc()
+    first = sjm.PSDLogLikelihood(freq, power, model)
+    model.x_0_0.value = 2.0  # a fixed parameter's value changes the likelihood
+    second = sjm.PSDLogLikelihood(freq, power, model)
+    assert first(T0) != second(T0)
+    model.amplitude_1.fixed = True  # a flag changes npar
+    assert sjm.PSDLogLikelihood(freq, power, model).npar == 2
+    model.amplitude_1.fixed = False
+    model.alpha_0.bounds = (0.0, 1.0)  # bounds change the fit
+    res = sjm.PSDParEst(None, max_post=False).fit(
+        sjm.PSDLogLikelihood(freq, power, model), [1.5, 0.5, 1.0]
+    )
+    assert res.p_opt[1] <= 1.0

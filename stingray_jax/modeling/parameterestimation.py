@@ -496,7 +496,10 @@ class PSDParEst(ParameterEstimation):
     def _compute_highest_outlier(self, lpost, res, nmax=1):
         """The ``nmax`` largest values of ``2 * y / mfit``, their frequencies and indices."""
         residuals = 2.0 * np.asarray(lpost.y, dtype=np.float64) / res.mfit
-        order = np.argsort(residuals, kind="stable")[-nmax:]
+        if nmax == 1:
+            order = np.array([np.argmax(residuals)])
+        else:
+            order = np.argsort(residuals, kind="stable")[-nmax:]
         max_y = residuals[order]
         max_x = np.asarray(lpost.x, dtype=np.float64)[order].astype(float)
         return max_y, max_x, order.astype(float)
