@@ -51,6 +51,8 @@ CLEAN_MODULES = [
     "stingray_jax.models.psd",
     "stingray_jax.models.bridge",
     "stingray_jax.models.registry",
+    "stingray_jax.models.timing",
+    "stingray_jax.models.lightcurve",
 ]
 
 
