@@ -83,3 +83,17 @@ def test_parse_model_builds_models_without_eval():
     for bad in ("", "os.system", "PowerLaw1D.evaluate", "[PowerLaw1D]", "PowerLaw1D(1.0)"):
         with pytest.raises(ValueError):
             parse_model(bad)
+
+
+def test_several_files_are_averaged():
+    from stingray_jax._cli_fit import run_fit
+
+    path = os.path.join(DATA, "monol_testA.evt")
+    common = ["--segment-size", "16", "--dt", "0.0625", "--model", "Const1D", "--plot", ""]
+    parser = cli.build_parser()
+    one, res1 = run_fit(parser.parse_args(["fit", path, *common]), stream=io.StringIO())
+    two, res2 = run_fit(parser.parse_args(["fit", path, path, *common]), stream=io.StringIO())
+    assert two.m == 2 * one.m
+    np.testing.assert_allclose(two.power, one.power, rtol=1e-12)
+    np.testing.assert_allclose(res2.p_opt, res1.p_opt, rtol=1e-8)
+    np.testing.assert_allclose(res2.err, res1.err / np.sqrt(2), rtol=1e-6)
