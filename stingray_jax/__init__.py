@@ -28,7 +28,17 @@ _LAZY_ATTRIBUTES: dict[str, str] = {}
 
 # Submodules that ``stingray_jax.<name>`` resolves without an explicit import.
 _LAZY_SUBMODULES = frozenset(
-    {"cli", "models", "likelihoods", "optimize", "modeling", "fourier", "examples"}
+    {
+        "batch",
+        "cli",
+        "examples",
+        "fourier",
+        "likelihoods",
+        "modeling",
+        "models",
+        "optimize",
+        "sampling",
+    }
 )
 
 
