@@ -40,7 +40,14 @@ PROBE = textwrap.dedent(
 )
 
 # Submodules that must be as clean as the package itself. Later capabilities append theirs.
-CLEAN_MODULES = ["stingray_jax", "stingray_jax.cli"]
+CLEAN_MODULES = [
+    "stingray_jax",
+    "stingray_jax.cli",
+    "stingray_jax.models",
+    "stingray_jax.models.psd",
+    "stingray_jax.models.bridge",
+    "stingray_jax.models.registry",
+]
 
 
 @functools.cache
