@@ -47,6 +47,10 @@ CLEAN_MODULES = [
     "stingray_jax.models.psd",
     "stingray_jax.models.bridge",
     "stingray_jax.models.registry",
+    "stingray_jax.likelihoods",
+    "stingray_jax.optimize",
+    "stingray_jax.modeling",
+    "stingray_jax.sampling",
 ]
 
 

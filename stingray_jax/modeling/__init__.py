@@ -1,0 +1,57 @@
+"""Drop-in replacements for ``stingray.modeling``, computed with JAX.
+
+Change ``from stingray.modeling import ...`` to ``from stingray_jax.modeling import ...``: the
+names, constructor signatures and result attributes are Stingray's. Differences (all documented
+on the "Differences from Stingray" page): the Gamma likelihood of averaged spectra is the correct
+one unless ``stingray_compat=True``; bounds on the model are honoured; covariances come from the
+exact Hessian; ``npar`` counts parameters that are neither fixed nor tied everywhere; restarts are
+seeded; the user's model is never modified.
+
+Every likelihood and posterior also exposes a pure JAX log-density of its free parameters
+(``logdensity(params)`` and ``as_pure()``) for gradient-based samplers and batched code.
+"""
+
+from .parameterestimation import OptimizationResults, ParameterEstimation, PSDParEst, fit_pure
+from .posterior import (
+    GaussianLogLikelihood,
+    GaussianPosterior,
+    IncorrectParameterError,
+    LaplaceLogLikelihood,
+    LaplacePosterior,
+    LikelihoodUndefinedError,
+    LogLikelihood,
+    PoissonLogLikelihood,
+    PoissonPosterior,
+    Posterior,
+    PriorUndefinedError,
+    PSDLogLikelihood,
+    PSDPosterior,
+    logdensity_pure,
+    set_logprior,
+)
+from .scripts import fit_crossspectrum, fit_lorentzians, fit_powerspectrum
+
+__all__ = [
+    "GaussianLogLikelihood",
+    "GaussianPosterior",
+    "IncorrectParameterError",
+    "LaplaceLogLikelihood",
+    "LaplacePosterior",
+    "LikelihoodUndefinedError",
+    "LogLikelihood",
+    "OptimizationResults",
+    "PSDLogLikelihood",
+    "PSDParEst",
+    "PSDPosterior",
+    "ParameterEstimation",
+    "PoissonLogLikelihood",
+    "PoissonPosterior",
+    "Posterior",
+    "PriorUndefinedError",
+    "fit_crossspectrum",
+    "fit_lorentzians",
+    "fit_powerspectrum",
+    "fit_pure",
+    "logdensity_pure",
+    "set_logprior",
+]

@@ -1,0 +1,520 @@
+"""Drop-ins for ``stingray.modeling.parameterestimation``: fits and their results.
+
+``ParameterEstimation.fit`` / ``PSDParEst.fit`` minimise the negative log-posterior (or
+log-likelihood) with `stingray_jax.optimize.minimize` (default: trust-region Newton with the
+exact Hessian), inside one compiled call that is reused for every fit of the same model structure
+and data shape. Bounds set on the astropy model are honoured; the covariance is the inverse of
+the exact Hessian at the optimum; the user's model is never modified.
+"""
+
+import functools
+import math
+import sys
+import warnings
+
+import numpy as np
+
+from .._config import x64_scope
+from ..optimize import SOLVERS
+from .posterior import (
+    LogLikelihood,
+    Posterior,
+    logdensity_pure,
+    logmin,
+)
+
+__all__ = ["OptimizationResults", "PSDParEst", "ParameterEstimation"]
+
+# Stingray's scipy method names: all map to our default solver (bounds are always honoured).
+_SCIPY_METHODS = {
+    "BFGS",
+    "L-BFGS-B",
+    "Nelder-Mead",
+    "Powell",
+    "CG",
+    "Newton-CG",
+    "TNC",
+    "COBYLA",
+    "SLSQP",
+    "trust-constr",
+    "dogleg",
+    "trust-ncg",
+    "trust-exact",
+    "trust-krylov",
+}
+
+
+# --------------------------------------------------------------------------------------------
+# Pure fitting core (jitted once per model structure, data shape, likelihood and prior)
+# --------------------------------------------------------------------------------------------
+
+
+def _neg_objective(params, jm, data, spec, prior):
+    return -logdensity_pure(params, jm, data, spec, prior)
+
+
+def fit_pure(p0, jm, data, spec, prior=None, solver="newton", max_steps=None):
+    """Minimise the negative log-density of `logdensity_pure` from ``p0``.
+
+    Pure (jit/vmap-able in ``p0``, ``jm`` leaves and ``data``); ``spec``, ``prior``, ``solver``
+    and ``max_steps`` are static. Bounds are those of the model (``jm.bounds``).
+    Returns a `stingray_jax.optimize.MinimizeResult`.
+    """
+    from ..optimize import minimize
+
+    fun = functools.partial(_neg_objective, spec=spec, prior=prior)
+    return minimize(fun, p0, args=(jm, data), bounds=jm.bounds, solver=solver, max_steps=max_steps)
+
+
+@functools.cache
+def _fit_jit():
+    import jax
+
+    return jax.jit(fit_pure, static_argnames=("spec", "prior", "solver", "max_steps"))
+
+
+@functools.cache
+def _hessian_jit():
+    import jax
+
+    return jax.jit(jax.hessian(_neg_objective), static_argnames=("spec", "prior"))
+
+
+def _objective_parts(lpost, max_post):
+    """(likelihood object, prior or None) of the function that is minimised."""
+    if isinstance(lpost, Posterior):
+        ll = lpost.loglikelihood
+        prior = lpost._prior_or_raise() if max_post else None
+        return ll, prior
+    return lpost, None
+
+
+def _check_bounds_inside(names, bounds, t0):
+    for name, (lo, hi), v in zip(names, bounds, t0):
+        if (lo is not None and not v > lo) or (hi is not None and not v < hi):
+            raise ValueError(
+                f"starting value {name} = {v} is not strictly inside its bounds ({lo}, {hi})"
+            )
+
+
+def _perturb(rng, p0, bounds, scale=100.0):
+    """Stingray's restart perturbation (normal, variance |p0| / 100), kept inside the bounds."""
+    out = np.array(p0, dtype=float)
+    for i, (lo, hi) in enumerate(bounds):
+        sd = math.sqrt(abs(p0[i]) / scale) if p0[i] != 0 else 1e-3
+        for _ in range(100):
+            v = p0[i] + sd * rng.standard_normal()
+            if (lo is None or v > lo) and (hi is None or v < hi):
+                out[i] = v
+                break
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Results
+# --------------------------------------------------------------------------------------------
+
+
+class OptimizationResults:
+    """Results of a fit, with every attribute Stingray's ``OptimizationResults`` sets.
+
+    Parameters
+    ----------
+    lpost : Posterior or LogLikelihood
+        The fitted object.
+    res : object
+        The optimiser output: needs ``x`` (best-fit free parameters) and ``fun`` (the
+        minimum); ``cov`` and ``converged`` are used when present. Without ``cov`` the
+        covariance is computed from the exact Hessian.
+    neg : bool, optional
+        Stingray's flag (the negative log-density was minimised).
+    max_post : bool, optional
+        Whether ``res`` minimised the log-posterior (``True``) or the log-likelihood.
+
+    Attributes
+    ----------
+    neg : bool
+    result : float
+        The minimum of the objective (negative log-posterior or negative log-likelihood).
+    p_opt : numpy.ndarray
+        Best-fit free parameters (not fixed, not tied).
+    model : astropy.modeling.Model
+        A *new* model at the best-fit parameters (Stingray sets the parameters of the user's
+        model instead; ours is left untouched).
+    cov, err : numpy.ndarray
+        Covariance, the inverse of the exact Hessian of the objective at ``p_opt``, and
+        ``sqrt(diag(cov))``.
+    mfit : numpy.ndarray
+        The best-fit model at ``lpost.x``.
+    deviance : float
+        ``-2 log L(p_opt)``.
+    aic, bic : float
+        ``result + 2 k`` and ``result + k ln n`` (Stingray's definitions).
+    merit, dof, sexp, ssd, sobs : float
+        ``sum(((y - mfit) / mfit)**2)``, ``n - k``, ``2 n k``, ``sqrt(2 sexp)``,
+        ``sum(y - mfit)``.
+    converged : bool
+        Whether the optimiser met its stopping criterion.
+    n_steps : int
+        Number of optimiser iterations (of the successful attempt).
+    """
+
+    def __init__(self, lpost, res, neg=True, log=None, max_post=None):
+        self.neg = neg
+        self.result = float(res.fun)
+        self.p_opt = np.atleast_1d(np.asarray(res.x, dtype=np.float64))
+        ll, prior = _objective_parts(
+            lpost, isinstance(lpost, Posterior) if max_post is None else max_post
+        )
+        self.model = ll._jm.to_astropy(self.p_opt)
+        self.converged = bool(getattr(res, "converged", True))
+        self.n_steps = int(getattr(res, "n_steps", -1))
+        self._compute_covariance(lpost, res, ll, prior)
+        self._compute_model(lpost)
+        self._compute_criteria(lpost)
+        self._compute_statistics(lpost)
+
+    def _compute_covariance(self, lpost, res, ll=None, prior=None):
+        cov = getattr(res, "cov", None)
+        if cov is None:
+            if ll is None:
+                ll, prior = _objective_parts(lpost, isinstance(lpost, Posterior))
+            with x64_scope():
+                hess = _hessian_jit()(self.p_opt, ll._jm, ll._data, spec=ll._spec, prior=prior)
+            cov = np.linalg.inv(np.asarray(hess))
+        self.cov = np.asarray(cov, dtype=np.float64)
+        with np.errstate(invalid="ignore"):
+            self.err = np.sqrt(np.diag(self.cov))
+
+    def _compute_model(self, lpost):
+        ll = lpost.loglikelihood if isinstance(lpost, Posterior) else lpost
+        self.mfit = ll.evaluate_model(self.p_opt)
+
+    def _compute_criteria(self, lpost):
+        if isinstance(lpost, Posterior):
+            self.deviance = -2.0 * lpost.loglikelihood(self.p_opt, neg=False)
+        else:
+            self.deviance = 2.0 * self.result
+        k = self.p_opt.shape[0]
+        n = np.asarray(lpost.x).shape[0]
+        self.aic = self.result + 2.0 * k
+        self.bic = self.result + k * np.log(n)
+
+    def _compute_statistics(self, lpost):
+        y = np.asarray(lpost.y, dtype=np.float64)
+        n = y.shape[0]
+        k = float(self.p_opt.shape[0])
+        self.merit = np.sum(((y - self.mfit) / self.mfit) ** 2.0)
+        self.dof = n - k
+        self.sexp = 2.0 * n * k
+        self.ssd = np.sqrt(2.0 * self.sexp)
+        self.sobs = np.sum(y - self.mfit)
+
+    def print_summary(self, lpost, stream=None):
+        """Print the best-fit parameters with errors and the fit statistics.
+
+        Parameters
+        ----------
+        lpost : Posterior or LogLikelihood
+            The fitted object (for the parameter names, fixed/tied flags and bounds).
+        stream : file-like, optional
+            Where to print (default ``sys.stdout``).
+        """
+        out = sys.stdout if stream is None else stream
+        model = lpost.model
+        free = list(lpost.free_param_names)
+        print("The best-fit model parameters plus errors are:", file=out)
+        for i, par in enumerate(model.param_names):
+            lo, hi = model.bounds[par]
+            if par in free:
+                idx = free.index(par)
+                err = self.err[idx] if self.err is not None else float("nan")
+                print(
+                    f"{i:3}) Parameter {par:<20}: {self.p_opt[idx]:<20.5g} +/- {err:<14.5g} "
+                    f"[{lo!s:>10} {hi!s:>10}]",
+                    file=out,
+                )
+            elif model.fixed[par]:
+                value = getattr(self.model, par).value
+                print(f"{i:3}) Parameter {par:<20}: {value:<20.5g} (Fixed)", file=out)
+            else:
+                value = getattr(self.model, par).value
+                print(f"{i:3}) Parameter {par:<20}: {value:<20.5g} (Tied)", file=out)
+        n = len(np.asarray(lpost.x))
+        print("\nFitting statistics:", file=out)
+        print(f" -- number of data points: {n}", file=out)
+        print(f" -- converged: {self.converged}", file=out)
+        print(f" -- Deviance [-2 log L] D = {self.deviance:.6f}", file=out)
+        print(f" -- The Akaike Information Criterion of the model is: {self.aic}.", file=out)
+        print(f" -- The Bayesian Information Criterion of the model is: {self.bic}.", file=out)
+        print(
+            f" -- The figure-of-merit function for this model is: {self.merit:.5f} and the fit "
+            f"for {self.dof:.0f} dof is {self.merit / self.dof:.3f}",
+            file=out,
+        )
+        print(f" -- Summed Residuals S = {self.sobs:.5f}", file=out)
+        print(f" -- Expected S ~ {self.sexp:.5f} +/- {self.ssd:.5f}", file=out)
+
+
+# --------------------------------------------------------------------------------------------
+# Estimators
+# --------------------------------------------------------------------------------------------
+
+
+class ParameterEstimation:
+    """Maximum-likelihood / maximum-a-posteriori fits (Stingray's ``ParameterEstimation``).
+
+    Parameters
+    ----------
+    fitmethod : str, optional
+        Stingray's scipy method name (accepted for compatibility; every scipy name uses the
+        default solver) or one of `stingray_jax.optimize.SOLVERS`.
+    max_post : bool, optional
+        Maximise the posterior (``True``, default) or the likelihood.
+    solver : str, optional
+        The `stingray_jax.optimize` solver (default ``"newton"``; overrides ``fitmethod``).
+    n_restarts : int, optional
+        If a fit does not converge, retry up to this many times from perturbed starting values
+        (normal with variance ``|t0| / 100``, as Stingray, kept inside the bounds). Default 5.
+    seed : int or numpy.random.Generator, optional
+        Seed of the restart perturbations (default 0). The global NumPy RNG is never used.
+    """
+
+    def __init__(self, fitmethod="BFGS", max_post=True, solver=None, n_restarts=5, seed=0):
+        self.fitmethod = fitmethod
+        self.max_post = max_post
+        if solver is None:
+            solver = fitmethod if fitmethod in SOLVERS else "newton"
+            if fitmethod not in SOLVERS and fitmethod not in _SCIPY_METHODS:
+                raise ValueError(
+                    f"unknown fitmethod {fitmethod!r}: use a scipy method name (for "
+                    f"compatibility) or one of {SOLVERS}"
+                )
+        elif solver not in SOLVERS:
+            raise ValueError(f"unknown solver {solver!r}; choose one of {SOLVERS}")
+        self.solver = solver
+        self.n_restarts = int(n_restarts)
+        self.seed = seed
+
+    def _rng(self):
+        if isinstance(self.seed, np.random.Generator):
+            return self.seed
+        return np.random.default_rng(self.seed)
+
+    def fit(self, lpost, t0, neg=True, scipy_optimize_options=None):
+        """Fit ``lpost`` starting from ``t0``.
+
+        Parameters
+        ----------
+        lpost : Posterior or LogLikelihood
+            What to maximise.
+        t0 : iterable
+            Starting values of the free parameters (not fixed, not tied), strictly inside the
+            model's bounds.
+        neg : bool, optional
+            Stingray's flag; the negative log-density is always minimised.
+        scipy_optimize_options : dict, optional
+            Only ``maxiter`` is used (as the solver's step limit); other keys are ignored
+            with a warning.
+
+        Returns
+        -------
+        res : OptimizationResults
+
+        Raises
+        ------
+        TypeError
+            ``lpost`` is not a stingray_jax Posterior or LogLikelihood.
+        ValueError
+            Wrong ``t0`` length, ``t0`` outside the bounds or the prior support, no free
+            parameters.
+        RuntimeError
+            No attempt converged.
+        """
+        if not isinstance(lpost, Posterior | LogLikelihood):
+            raise TypeError(
+                "lpost must be a subclass of Posterior or LogLikelihood (from "
+                "stingray_jax.modeling)."
+            )
+        ll, prior = _objective_parts(lpost, self.max_post)
+        if ll.npar == 0:
+            raise ValueError("all parameters of the model are fixed or tied: nothing to fit")
+        t0 = np.atleast_1d(np.asarray(t0, dtype=np.float64))
+        if t0.ndim != 1 or t0.size != lpost.npar:
+            raise ValueError(
+                f"Parameter set t0 must be of right length for model in lpost: expected "
+                f"{lpost.npar} values for {list(ll.free_param_names)}, got {t0.size}"
+            )
+        if not np.all(np.isfinite(t0)):
+            raise ValueError(f"t0 must be finite, got {t0}")
+        bounds = ll._jm.bounds
+        _check_bounds_inside(ll.free_param_names, bounds, t0)
+        max_steps = None
+        if scipy_optimize_options:
+            opts = dict(scipy_optimize_options)
+            max_steps = opts.pop("maxiter", None)
+            if opts:
+                warnings.warn(
+                    f"scipy_optimize_options {sorted(opts)} are ignored by stingray_jax",
+                    UserWarning,
+                    stacklevel=2,
+                )
+        with x64_scope():
+            start = _neg_objective(t0, ll._jm, ll._data, ll._spec, prior)
+        if not np.isfinite(float(start)):
+            raise ValueError(
+                f"the objective is not finite at t0 = {t0} (outside the prior support, or the "
+                f"model is not positive there)"
+            )
+        fit = _fit_jit()
+        rng = None
+        attempt = t0
+        for _ in range(self.n_restarts + 1):
+            with x64_scope():
+                out = fit(
+                    attempt,
+                    ll._jm,
+                    ll._data,
+                    spec=ll._spec,
+                    prior=prior,
+                    solver=self.solver,
+                    max_steps=max_steps,
+                )
+                out = _to_numpy(out)
+            if out.converged and np.isfinite(out.fun) and not np.isclose(out.fun, -logmin):
+                break
+            if rng is None:
+                rng = self._rng()
+            attempt = _perturb(rng, t0, bounds)
+        else:
+            raise RuntimeError(
+                f"Fitting unsuccessful! No convergence after {self.n_restarts + 1} attempt(s) "
+                f"from t0 = {t0} (last: -log density {out.fun}, gradient max-norm "
+                f"{out.grad_norm}, {out.n_steps} steps)."
+            )
+        return OptimizationResults(lpost, out, neg=neg, max_post=prior is not None)
+
+    def compute_lrt(self, lpost1, t1, lpost2, t2, neg=True, max_post=False):
+        """Likelihood ratio test: fit both, return ``(deviance1 - deviance2, res1, res2)``."""
+        self.max_post = max_post
+        res1 = self.fit(lpost1, t1, neg=neg)
+        res2 = self.fit(lpost2, t2, neg=neg)
+        return res1.deviance - res2.deviance, res1, res2
+
+
+class _NumpyResult:
+    def __init__(self, r):
+        self.x = np.asarray(r.x, dtype=np.float64)
+        self.fun = float(r.fun)
+        self.cov = np.asarray(r.cov, dtype=np.float64)
+        self.converged = bool(r.converged)
+        self.n_steps = int(r.n_steps)
+        self.grad_norm = float(r.grad_norm)
+
+
+def _to_numpy(r):
+    return _NumpyResult(r)
+
+
+class PSDParEst(ParameterEstimation):
+    """Fits of power spectra (Stingray's ``PSDParEst``).
+
+    Parameters
+    ----------
+    ps : Powerspectrum or AveragedPowerspectrum
+        The spectrum (used by `plotfits`).
+    fitmethod, max_post, solver, n_restarts, seed
+        As `ParameterEstimation`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from astropy.modeling.models import Const1D, PowerLaw1D
+    >>> from stingray_jax.modeling import PSDLogLikelihood, PSDParEst
+    >>> rng = np.random.default_rng(1)
+    >>> freq = np.linspace(0.01, 1.0, 200)
+    >>> model = PowerLaw1D(1.0, 1.0, 1.5) + Const1D(2.0)
+    >>> model.x_0_0.fixed = True
+    >>> power = model(freq) * rng.exponential(size=freq.size)
+    >>> lpost = PSDLogLikelihood(freq, power, model, m=1)
+    >>> res = PSDParEst(None, fitmethod="L-BFGS-B", max_post=False).fit(lpost, [1.0, 1.5, 2.0])
+    >>> res.converged, res.p_opt.shape, res.err.shape
+    (True, (3,), (3,))
+    """
+
+    def __init__(self, ps, fitmethod="BFGS", max_post=True, solver=None, n_restarts=5, seed=0):
+        self.ps = ps
+        ParameterEstimation.__init__(
+            self,
+            fitmethod=fitmethod,
+            max_post=max_post,
+            solver=solver,
+            n_restarts=n_restarts,
+            seed=seed,
+        )
+
+    def fit(self, lpost, t0, neg=True, scipy_optimize_options=None):
+        """As `ParameterEstimation.fit`, plus ``maxpow``, ``maxfreq`` and ``maxind``."""
+        self.lpost = lpost
+        res = ParameterEstimation.fit(
+            self, lpost, t0, neg=neg, scipy_optimize_options=scipy_optimize_options
+        )
+        res.maxpow, res.maxfreq, res.maxind = self._compute_highest_outlier(lpost, res)
+        return res
+
+    def _compute_highest_outlier(self, lpost, res, nmax=1):
+        """The ``nmax`` largest values of ``2 * y / mfit``, their frequencies and indices."""
+        residuals = 2.0 * np.asarray(lpost.y, dtype=np.float64) / res.mfit
+        order = np.argsort(residuals, kind="stable")[-nmax:]
+        max_y = residuals[order]
+        max_x = np.asarray(lpost.x, dtype=np.float64)[order].astype(float)
+        return max_y, max_x, order.astype(float)
+
+    def plotfits(self, res1, res2=None, save_plot=False, namestr="test", log=False):
+        """Plot the spectrum with one or two fitted models and the data/model residuals.
+
+        Same layout and arguments as Stingray's ``PSDParEst.plotfits``; returns the figure.
+        With ``save_plot`` the figure is written to ``namestr + "_ps_fit.png"``.
+        """
+        import matplotlib.pyplot as plt
+
+        freq = np.asarray(self.ps.freq, dtype=float)
+        power = np.asarray(self.ps.power, dtype=float)
+        tr = np.log10 if log else (lambda v: v)
+        fig = plt.figure(figsize=(12, 10))
+        plt.subplots_adjust(hspace=0.0, wspace=0.4)
+        s1 = plt.subplot2grid((4, 1), (0, 0), rowspan=2)
+        (p1,) = s1.plot(tr(freq), tr(power), color="black", drawstyle="steps-mid")
+        (p2,) = s1.plot(tr(freq), tr(res1.mfit), color="blue", lw=2)
+        handles, labels = [p1, p2], ["data", "model 1 fit" if res2 is not None else "model fit"]
+        if res2 is not None:
+            (p3,) = s1.plot(tr(freq), tr(res2.mfit), color="red", lw=2)
+            handles.append(p3)
+            labels.append("model 2 fit")
+        if not log:
+            s1.set_xscale("log")
+            s1.set_yscale("log")
+        norm = getattr(self.ps, "norm", None)
+        label = {"leahy": "Leahy-Normalized Power", "rms": "RMS-Normalized Power"}.get(
+            norm, "Power"
+        )
+        s1.set_ylabel(f"log({label})" if log else label, fontsize=14)
+        s1.legend(handles, labels)
+        s1.set_title("Periodogram and fits for data set " + namestr, fontsize=14)
+        rows = [(res1, "blue", "first model")]
+        if res2 is not None:
+            rows.append((res2, "red", "second model"))
+        ax = s1
+        for k, (res, color, which) in enumerate(rows):
+            ax = plt.subplot2grid((4, 1), (2 + k, 0), rowspan=1, sharex=s1)
+            ratio = power / res.mfit
+            ax.plot(tr(freq), ratio, color="black", drawstyle="steps-mid")
+            ax.plot(tr(freq), np.ones_like(freq), color=color, lw=2)
+            if not log:
+                ax.set_yscale("log")
+            ax.set_ylabel(f"Residuals,\n{which}", fontsize=12)
+        ax.set_xlabel("log(Frequency) [Hz]" if log else "Frequency [Hz]", fontsize=14)
+        plt.setp(s1.get_xticklabels(), visible=False)
+        if save_plot:
+            fig.savefig(namestr + "_ps_fit.png", format="png")
+        return fig
