@@ -27,7 +27,9 @@ __all__ = ["__version__", "enable_x64"]
 _LAZY_ATTRIBUTES: dict[str, str] = {}
 
 # Submodules that ``stingray_jax.<name>`` resolves without an explicit import.
-_LAZY_SUBMODULES = frozenset({"cli", "models", "likelihoods", "optimize", "modeling", "fourier"})
+_LAZY_SUBMODULES = frozenset(
+    {"cli", "models", "likelihoods", "optimize", "modeling", "fourier", "batch"}
+)
 
 
 def __getattr__(name):

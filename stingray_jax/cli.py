@@ -7,6 +7,10 @@ Sub-commands:
 ``stingray-jax info``
     Print the versions of stingray_jax and its main dependencies, the JAX devices, and whether
     float64 is enabled.
+``stingray-jax fit [FILE ...] --model EXPR --segment-size S --dt DT --norm NORM``
+    Fit a model to the averaged power spectrum of event files or light curves (Stingray's
+    sample RXTE light curve without FILE); print the parameters, errors, -log L, AIC and BIC,
+    and write a PNG of data, model and residuals.
 
 Later capabilities add ``fit``, ``sample`` and ``batch`` sub-commands by extending
 :func:`build_parser`.
@@ -89,6 +93,9 @@ def build_parser():
         "info", help="show package versions, JAX devices and the float64 setting"
     )
     p_info.set_defaults(func=lambda args: info())
+    from ._cli_fit import add_fit_parser
+
+    add_fit_parser(sub)
     return parser
 
 
@@ -101,7 +108,7 @@ def main(argv=None):
         return 2
     try:
         args.func(args)
-    except (ValueError, TypeError, OSError) as exc:
+    except (ValueError, TypeError, OSError, RuntimeError) as exc:
         # User errors (bad files, bad options) get one clear line, not a traceback.
         print(f"stingray-jax {args.command}: error: {exc}", file=sys.stderr)
         return 1

@@ -43,13 +43,16 @@ PROBE = textwrap.dedent(
 CLEAN_MODULES = [
     "stingray_jax",
     "stingray_jax.cli",
+    "stingray_jax.likelihoods",
+    "stingray_jax.optimize",
+    "stingray_jax.modeling",
+    "stingray_jax.batch",
     "stingray_jax.models",
     "stingray_jax.models.psd",
     "stingray_jax.models.bridge",
     "stingray_jax.models.registry",
-    "stingray_jax.likelihoods",
-    "stingray_jax.optimize",
-    "stingray_jax.modeling",
+    "stingray_jax.models.timing",
+    "stingray_jax.models.lightcurve",
     "stingray_jax.sampling",
 ]
 

@@ -12,8 +12,8 @@ from stingray_jax import likelihoods as L
 
 @pytest.fixture
 def spectrum(rng):
-    model = rng.uniform(0.5, 3.0, 64)
-    return model, model * rng.gamma(4.0, 0.25, 64)
+    model = rng.uniform(0.5, 3.0, 16)
+    return model, model * rng.gamma(4.0, 0.25, 16)
 
 
 def test_whittle_is_exponential(x64, spectrum):

@@ -49,7 +49,7 @@ def _have_jaxopt():
     return True
 
 
-@pytest.mark.parametrize("solver", SOLVERS)
+@pytest.mark.parametrize("solver", [s for s in SOLVERS if s != "jaxopt_bfgs"])
 def test_solvers_match_scipy(x64, problem, solver):
     if solver.startswith("jaxopt") and not _have_jaxopt():
         pytest.skip("jaxopt not installed")
@@ -69,7 +69,7 @@ def test_newton_converges_tightly_and_cov_is_inverse_exact_hessian(x64, problem)
     res = minimize(_nll, p0, args=(f, power), bounds=[(0, None), (-5, 5), (0, None)])
     assert bool(res.converged)
     assert float(res.grad_norm) < 1e-4  # decrement < 1e-11: |dx| ~ 1e-6 sigma
-    hess = jax.hessian(_nll)(res.x, f, power)  # direct exact Hessian in the original space
+    hess = jax.jit(jax.hessian(_nll))(res.x, f, power)  # exact Hessian, original space
     np.testing.assert_allclose(res.hess, hess, rtol=1e-8)
     np.testing.assert_allclose(res.cov, np.linalg.inv(hess), rtol=1e-7)
     np.testing.assert_allclose(res.fun, _nll(res.x, f, power), rtol=1e-14)
@@ -207,8 +207,9 @@ def test_jaxopt_import_warning_does_not_leak():
         "import warnings; warnings.simplefilter('error')\n"
         "import numpy as np, jax.numpy as jnp\n"
         "from stingray_jax.optimize import minimize\n"
-        "r = minimize(lambda x: jnp.sum((x - 2.0) ** 2), np.ones(2), solver='jaxopt_lbfgs')\n"
+        "r = minimize(lambda x: jnp.sum((x - 2.0) ** 2), np.ones(2), solver='jaxopt_bfgs')\n"
         "assert bool(r.converged), r\n"
+        "assert np.allclose(r.x, 2.0, rtol=1e-6), r\n"
         "print('ok')\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)

@@ -67,18 +67,28 @@ def fit_pure(p0, jm, data, spec, prior=None, solver="newton", max_steps=None):
     return minimize(fun, p0, args=(jm, data), bounds=jm.bounds, solver=solver, max_steps=max_steps)
 
 
+def _fit_and_summarise(p0, jm, data, spec, prior, solver, max_steps):
+    """`fit_pure` plus the best-fit model and log-likelihood, in one compiled program."""
+    res = fit_pure(p0, jm, data, spec, prior, solver, max_steps)
+    mfit = jm(res.x, data["x"])
+    loglike = -res.fun if prior is None else -res.fun - prior.jax(res.x)
+    return res, mfit, loglike
+
+
 @functools.cache
 def _fit_jit():
-    import jax
+    from ..optimize import compact_jit
 
-    return jax.jit(fit_pure, static_argnames=("spec", "prior", "solver", "max_steps"))
+    return compact_jit(_fit_and_summarise, static_argnames=("spec", "prior", "solver", "max_steps"))
 
 
 @functools.cache
 def _hessian_jit():
     import jax
 
-    return jax.jit(jax.hessian(_neg_objective), static_argnames=("spec", "prior"))
+    from ..optimize import compact_jit
+
+    return compact_jit(jax.hessian(_neg_objective), static_argnames=("spec", "prior"))
 
 
 def _objective_parts(lpost, max_post):
@@ -167,13 +177,29 @@ class OptimizationResults:
         ll, prior = _objective_parts(
             lpost, isinstance(lpost, Posterior) if max_post is None else max_post
         )
-        self.model = ll._jm.to_astropy(self.p_opt)
+        self._jm = ll._jm
         self.converged = bool(getattr(res, "converged", True))
         self.n_steps = int(getattr(res, "n_steps", -1))
         self._compute_covariance(lpost, res, ll, prior)
-        self._compute_model(lpost)
-        self._compute_criteria(lpost)
+        if getattr(res, "mfit", None) is not None:
+            self.mfit = np.asarray(res.mfit, dtype=np.float64)
+        else:
+            self._compute_model(lpost)
+        self._compute_criteria(lpost, loglike=getattr(res, "loglike", None))
         self._compute_statistics(lpost)
+
+    @property
+    def model(self):
+        """A new astropy model at ``p_opt`` (built on first access; the user's is untouched)."""
+        model = self.__dict__.get("_model")
+        if model is None:
+            model = self._jm.to_astropy(self.p_opt)
+            self.__dict__["_model"] = model
+        return model
+
+    @model.setter
+    def model(self, value):
+        self.__dict__["_model"] = value
 
     def _compute_covariance(self, lpost, res, ll=None, prior=None):
         cov = getattr(res, "cov", None)
@@ -191,9 +217,11 @@ class OptimizationResults:
         ll = lpost.loglikelihood if isinstance(lpost, Posterior) else lpost
         self.mfit = ll.evaluate_model(self.p_opt)
 
-    def _compute_criteria(self, lpost):
+    def _compute_criteria(self, lpost, loglike=None):
         if isinstance(lpost, Posterior):
-            self.deviance = -2.0 * lpost.loglikelihood(self.p_opt, neg=False)
+            if loglike is None:
+                loglike = lpost.loglikelihood(self.p_opt, neg=False)
+            self.deviance = -2.0 * loglike
         else:
             self.deviance = 2.0 * self.result
         k = self.p_opt.shape[0]
@@ -360,13 +388,6 @@ class ParameterEstimation(SamplingMixin):
                     UserWarning,
                     stacklevel=2,
                 )
-        with x64_scope():
-            start = _neg_objective(t0, ll._jm, ll._data, ll._spec, prior)
-        if not np.isfinite(float(start)):
-            raise ValueError(
-                f"the objective is not finite at t0 = {t0} (outside the prior support, or the "
-                f"model is not positive there)"
-            )
         fit = _fit_jit()
         rng = None
         attempt = t0
@@ -381,10 +402,11 @@ class ParameterEstimation(SamplingMixin):
                     solver=self.solver,
                     max_steps=max_steps,
                 )
-                out = _to_numpy(out)
+                out = _NumpyResult(*out)
             if out.converged and np.isfinite(out.fun) and not np.isclose(out.fun, -logmin):
                 break
             if rng is None:
+                self._check_finite_start(ll, prior, t0)
                 rng = self._rng()
             attempt = _perturb(rng, t0, bounds)
         else:
@@ -395,6 +417,15 @@ class ParameterEstimation(SamplingMixin):
             )
         return OptimizationResults(lpost, out, neg=neg, max_post=prior is not None)
 
+    @staticmethod
+    def _check_finite_start(ll, prior, t0):
+        value = ll._value(t0, prior)
+        if not np.isfinite(float(value)):
+            raise ValueError(
+                f"the objective is not finite at t0 = {t0} (outside the prior support, or the "
+                f"model is not positive there)"
+            )
+
     def compute_lrt(self, lpost1, t1, lpost2, t2, neg=True, max_post=False):
         """Likelihood ratio test: fit both, return ``(deviance1 - deviance2, res1, res2)``."""
         self.max_post = max_post
@@ -404,17 +435,17 @@ class ParameterEstimation(SamplingMixin):
 
 
 class _NumpyResult:
-    def __init__(self, r):
+    """Host copy of a fit: the `MinimizeResult` fields plus ``mfit`` and ``loglike``."""
+
+    def __init__(self, r, mfit, loglike):
         self.x = np.asarray(r.x, dtype=np.float64)
         self.fun = float(r.fun)
         self.cov = np.asarray(r.cov, dtype=np.float64)
         self.converged = bool(r.converged)
         self.n_steps = int(r.n_steps)
         self.grad_norm = float(r.grad_norm)
-
-
-def _to_numpy(r):
-    return _NumpyResult(r)
+        self.mfit = np.asarray(mfit, dtype=np.float64)
+        self.loglike = float(loglike)
 
 
 class PSDParEst(PSDSimulationMixin, ParameterEstimation):
@@ -466,7 +497,10 @@ class PSDParEst(PSDSimulationMixin, ParameterEstimation):
     def _compute_highest_outlier(self, lpost, res, nmax=1):
         """The ``nmax`` largest values of ``2 * y / mfit``, their frequencies and indices."""
         residuals = 2.0 * np.asarray(lpost.y, dtype=np.float64) / res.mfit
-        order = np.argsort(residuals, kind="stable")[-nmax:]
+        if nmax == 1:
+            order = np.array([np.argmax(residuals)])
+        else:
+            order = np.argsort(residuals, kind="stable")[-nmax:]
         max_y = residuals[order]
         max_x = np.asarray(lpost.x, dtype=np.float64)[order].astype(float)
         return max_y, max_x, order.astype(float)

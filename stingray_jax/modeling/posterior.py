@@ -72,14 +72,58 @@ def free_parameter_names(model):
     return tuple(n for n in model.param_names if not model.fixed[n] and not model.tied[n])
 
 
+_JM_CACHE = {}
+_JM_CACHE_SIZE = 64
+
+
+def _model_key(model):
+    """A key that changes whenever anything `from_astropy` reads from ``model`` changes."""
+    from astropy.modeling import CompoundModel
+
+    def structure(m):
+        if isinstance(m, CompoundModel):
+            return (m.op, structure(m.left), structure(m.right))
+        return (type(m), m.name)
+
+    names = model.param_names
+    fixed, tied, bounds = model.fixed, model.tied, model.bounds
+    return (
+        structure(model),
+        names,
+        tuple(float(v) for v in np.ravel(model.parameters)),
+        tuple(bool(fixed[n]) for n in names),
+        tuple(tied[n] if tied[n] else None for n in names),
+        tuple(tuple(bounds[n]) for n in names),
+        tuple(getattr(model, n).unit for n in names),
+        len(model),
+    )
+
+
 def _jax_model(model):
+    """`from_astropy`, memoised on the model's structure, values, flags and bounds.
+
+    Building a JaxModel copies the astropy model (milliseconds); fitting many spectra with
+    equal models (a common loop) reuses the first one. The key covers everything
+    `from_astropy` reads, so a changed model is never served a stale JaxModel.
+    """
     from astropy.modeling import Model
 
     from ..models import from_astropy
 
     if not isinstance(model, Model):
         raise TypeError(f"model must be an astropy model instance, got {type(model).__name__}")
-    return from_astropy(model)
+    try:
+        key = _model_key(model)
+        hash(key)
+    except (TypeError, ValueError):  # unusual models (arrays, unhashable ties): no caching
+        return from_astropy(model)
+    jm = _JM_CACHE.get(key)
+    if jm is None:
+        jm = from_astropy(model)
+        if len(_JM_CACHE) >= _JM_CACHE_SIZE:
+            _JM_CACHE.pop(next(iter(_JM_CACHE)))
+        _JM_CACHE[key] = jm
+    return jm
 
 
 def _as_1d(name, value, n=None):
