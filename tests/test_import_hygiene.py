@@ -57,6 +57,7 @@ CLEAN_MODULES = [
     "stingray_jax.examples.nbody",
     "stingray_jax.examples.hmc",
     "stingray_jax.examples.deconvolution",
+    "stingray_jax.sampling",
 ]
 
 

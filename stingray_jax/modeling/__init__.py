@@ -29,6 +29,7 @@ from .posterior import (
     logdensity_pure,
     set_logprior,
 )
+from .sampling_results import SamplingResults
 from .scripts import fit_crossspectrum, fit_lorentzians, fit_powerspectrum
 
 __all__ = [
@@ -48,6 +49,7 @@ __all__ = [
     "PoissonPosterior",
     "Posterior",
     "PriorUndefinedError",
+    "SamplingResults",
     "fit_crossspectrum",
     "fit_lorentzians",
     "fit_powerspectrum",

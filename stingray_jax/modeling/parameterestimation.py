@@ -16,6 +16,7 @@ import numpy as np
 
 from .._config import x64_scope
 from ..optimize import SOLVERS
+from ._sampling_methods import PSDSimulationMixin, SamplingMixin
 from .posterior import (
     LogLikelihood,
     Posterior,
@@ -289,7 +290,7 @@ class OptimizationResults:
 # --------------------------------------------------------------------------------------------
 
 
-class ParameterEstimation:
+class ParameterEstimation(SamplingMixin):
     """Maximum-likelihood / maximum-a-posteriori fits (Stingray's ``ParameterEstimation``).
 
     Parameters
@@ -447,7 +448,7 @@ class _NumpyResult:
         self.loglike = float(loglike)
 
 
-class PSDParEst(ParameterEstimation):
+class PSDParEst(PSDSimulationMixin, ParameterEstimation):
     """Fits of power spectra (Stingray's ``PSDParEst``).
 
     Parameters
