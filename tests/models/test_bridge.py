@@ -78,7 +78,7 @@ def reference(model, free_params, x, clip):
     return ref(x)
 
 
-@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("seed", range(8))
 def test_random_compound_trees_equal_astropy(seed, x64):
     rng = np.random.default_rng(seed)
     model = decorate(random_tree(rng, depth=3), rng)
@@ -182,7 +182,7 @@ def test_tied_gradients_flow_through_ties(x64):
             - reference(model, p - dp, np.asarray(x), False).sum()
         ) / (2 * eps)
         np.testing.assert_allclose(g[k], fd, rtol=1e-6)
-    check_grads(jax.jit(lambda q: jm(q, x[::8])), (p,), order=2, modes=("fwd", "rev"))
+    check_grads(lambda q: jm(q, 4.1), (p,), order=2, modes=("fwd", "rev"))
 
 
 def test_tie_chain_and_stale_values(x64):
