@@ -336,3 +336,16 @@ def test_untraceable_tie_gives_a_clear_error(x64):
     jm = from_astropy(model)
     with pytest.raises(TypeError, match="tied constraint of 'amplitude_1'"):
         jax.jit(jm)(jnp.ones(1), 0.0)
+
+
+def test_polynomial_and_timing_classes_in_compound_models(x64, rng):
+    from stingray_jax.models import QPOHarmonics1D, QPOLorentz1D
+
+    poly = am.Polynomial1D(2, c0=1.0, c1=0.2, c2=0.05, domain=(0, 10), window=(-1, 1))
+    model = poly + QPOLorentz1D(0.1, 2.0, 5.0) + QPOHarmonics1D(0.1, 1.0, 4.0, 0.05)
+    model.c1_0.fixed = True
+    jm = from_astropy(model)
+    x = np.linspace(0.1, 9.0, 50)
+    for _ in range(3):
+        p = jm.p0 * rng.uniform(0.9, 1.1, jm.n_free)
+        np.testing.assert_allclose(jm(p, x), reference(model, p, x, False), rtol=1e-12)
