@@ -10,7 +10,13 @@ A three-component power-spectrum model (PowerLaw1D + Lorentz1D + Const1D, 7 free
 3. the Whittle log-likelihood and its gradient (what an optimiser of a periodogram fit calls;
    astropy + NumPy: the likelihood plus a finite-difference gradient).
 
-Both sides run in float64 in this process. Usage: ``python benchmarks/bench_models.py``.
+Both sides run in float64 in this process. Usage::
+
+    python benchmarks/bench_models.py                   # JAX defaults
+    python benchmarks/bench_models.py --sync-dispatch   # jax_cpu_enable_async_dispatch=False
+
+Synchronous CPU dispatch runs small computations on the calling thread, which removes JAX's
+thread hand-off from every call (it helps when calls are short and interleaved with Python).
 """
 
 import pathlib
@@ -64,6 +70,9 @@ def compare(name, ours, theirs, ours_args, theirs_args):
 
 def main():
     jax.config.update("jax_enable_x64", True)
+    if "--sync-dispatch" in sys.argv[1:]:
+        jax.config.update("jax_cpu_enable_async_dispatch", False)
+        print("jax_cpu_enable_async_dispatch = False")
     rng = np.random.default_rng(0)
     freq = np.linspace(1e-3, 64.0, N_FREQ)
     model = (

@@ -232,6 +232,11 @@ def get_twin(astropy_cls):
     raise TypeError(_unregistered_message(astropy_cls))
 
 
+def get_registered(astropy_cls):
+    """The `Twin` registered for exactly ``astropy_cls``, or None (no plugin loading)."""
+    return _REGISTRY.get(astropy_cls)
+
+
 def registered_models():
     """Return a dict ``{astropy class: twin function}`` of every registered model.
 

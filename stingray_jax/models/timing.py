@@ -30,7 +30,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._config import preserve_global_state
-from .registry import register
+from .registry import get_registered, register
 
 with preserve_global_state():
     from astropy.modeling import Fittable1DModel, Parameter
@@ -298,7 +298,6 @@ def _harmonics(xp, x, rms, nu0, q, *harmonic_rms):
     return total
 
 
-@functools.cache
 def qpo_harmonics_model(n_harmonics):
     r"""Return the astropy class of a QPO Lorentzian plus ``n_harmonics`` harmonics.
 
@@ -337,6 +336,15 @@ def qpo_harmonics_model(n_harmonics):
     n_harmonics = int(n_harmonics)
     if n_harmonics < 1:
         raise ValueError(f"n_harmonics must be at least 1, got {n_harmonics}")
+    cls = _harmonics_class(n_harmonics)
+    if get_registered(cls) is None:  # (re-)register, e.g. after a registry reset
+        register(cls)(qpo_harmonics)
+    return cls
+
+
+@functools.cache
+def _harmonics_class(n_harmonics):
+    """The (cached) astropy class of a QPO plus ``n_harmonics`` harmonics."""
 
     def evaluate(x, rms, nu0, q, *harmonic_rms):
         return _harmonics(np, x, rms, nu0, q, *harmonic_rms)
@@ -360,7 +368,6 @@ def qpo_harmonics_model(n_harmonics):
     name = "QPOHarmonics1D" if n_harmonics == 1 else f"QPOHarmonics{n_harmonics}_1D"
     cls = type(name, (Fittable1DModel,), namespace)
     cls.__qualname__ = name
-    register(cls)(qpo_harmonics)
     return cls
 
 

@@ -78,7 +78,7 @@ def reference(model, free_params, x, clip):
     return ref(x)
 
 
-@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("seed", range(8))
 def test_random_compound_trees_equal_astropy(seed, x64):
     rng = np.random.default_rng(seed)
     model = decorate(random_tree(rng, depth=3), rng)
@@ -182,7 +182,7 @@ def test_tied_gradients_flow_through_ties(x64):
             - reference(model, p - dp, np.asarray(x), False).sum()
         ) / (2 * eps)
         np.testing.assert_allclose(g[k], fd, rtol=1e-6)
-    check_grads(jax.jit(lambda q: jm(q, x[::8])), (p,), order=2, modes=("fwd", "rev"))
+    check_grads(lambda q: jm(q, 4.1), (p,), order=2, modes=("fwd", "rev"))
 
 
 def test_tie_chain_and_stale_values(x64):
@@ -336,3 +336,16 @@ def test_untraceable_tie_gives_a_clear_error(x64):
     jm = from_astropy(model)
     with pytest.raises(TypeError, match="tied constraint of 'amplitude_1'"):
         jax.jit(jm)(jnp.ones(1), 0.0)
+
+
+def test_polynomial_and_timing_classes_in_compound_models(x64, rng):
+    from stingray_jax.models import QPOHarmonics1D, QPOLorentz1D
+
+    poly = am.Polynomial1D(2, c0=1.0, c1=0.2, c2=0.05, domain=(0, 10), window=(-1, 1))
+    model = poly + QPOLorentz1D(0.1, 2.0, 5.0) + QPOHarmonics1D(0.1, 1.0, 4.0, 0.05)
+    model.c1_0.fixed = True
+    jm = from_astropy(model)
+    x = np.linspace(0.1, 9.0, 50)
+    for _ in range(3):
+        p = jm.p0 * rng.uniform(0.9, 1.1, jm.n_free)
+        np.testing.assert_allclose(jm(p, x), reference(model, p, x, False), rtol=1e-12)

