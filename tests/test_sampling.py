@@ -268,8 +268,8 @@ def test_simulation_based_calibration_coverage():
         np.column_stack([np.full(n_sims, 0.5), np.full(n_sims, 1.5)]),
         jnp.asarray(power),
         bounds=[(-1.0, 2.0), (0.5, 2.5)],
-        num_warmup=200,
-        num_samples=300,
+        num_warmup=150,
+        num_samples=200,
         num_chains=1,
         seed=4,
     )
