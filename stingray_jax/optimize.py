@@ -184,6 +184,34 @@ def _make_transforms(kinds, lows, highs):
     return to_x, to_u
 
 
+def _make_log_jacobian(kinds, lows, highs):
+    """``log|det dx/du|`` of the ``to_x`` of `_make_transforms` (for samplers).
+
+    One-sided bounds (``x = l + e^u`` or ``x = h - e^u``) contribute ``u``; two-sided ones
+    (``x = l + (h - l) sigmoid(u)``) contribute ``log(h - l) + log sigmoid(u) + log sigmoid(-u)``.
+    Only the branches some parameter needs are traced (the masks are static).
+    """
+    import jax
+    import jax.numpy as jnp
+
+    kinds_np = np.asarray(kinds)
+    m_one = (kinds_np == 1) | (kinds_np == 2)
+    m_both = kinds_np == 3
+    log_width = np.log(np.where(m_both, np.asarray(highs) - np.asarray(lows), 1.0))
+
+    def log_jacobian(u):
+        terms = jnp.zeros_like(u)
+        if m_one.any():
+            terms = jnp.where(m_one, u, terms)
+        if m_both.any():
+            us = jnp.where(m_both, u, 0.0)
+            both = log_width + jax.nn.log_sigmoid(us) + jax.nn.log_sigmoid(-us)
+            terms = jnp.where(m_both, both, terms)
+        return jnp.sum(terms)
+
+    return log_jacobian
+
+
 def _check_inside(x0, kinds, lows, highs):
     """Raise ValueError for a concrete x0 outside (or on) the bounds."""
     import jax

@@ -41,83 +41,44 @@ _SAMPLERS = ("nuts", "hmc")
 # --------------------------------------------------------------------------------------------
 def _bound_arrays(bounds, ndim):
     """Return (low, high) float arrays of length ``ndim`` with -inf/+inf where a bound is open."""
-    low = np.full(ndim, -np.inf)
-    high = np.full(ndim, np.inf)
-    if bounds is None:
-        return low, high
-    bounds = list(bounds)
-    if len(bounds) != ndim:
-        raise ValueError(f"bounds has {len(bounds)} entries but there are {ndim} parameters")
-    for i, pair in enumerate(bounds):
-        if pair is None:
-            continue
-        lo, hi = pair
-        low[i] = -np.inf if lo is None else float(lo)
-        high[i] = np.inf if hi is None else float(hi)
-        if np.isnan(low[i]) or np.isnan(high[i]):
-            raise ValueError(f"bounds[{i}] contains NaN: {pair!r}")
-        if not low[i] < high[i]:
-            raise ValueError(f"bounds[{i}] = {pair!r}: the lower bound must be below the upper")
-    return low, high
+    from .optimize import _parse_bounds
+
+    _, lows, highs = _parse_bounds(bounds, ndim)
+    return np.asarray(lows, dtype=float), np.asarray(highs, dtype=float)
+
+
+def _kinds(low, high):
+    low = np.asarray(low, dtype=float)
+    high = np.asarray(high, dtype=float)
+    kinds = tuple(int(a) + 2 * int(b) for a, b in zip(np.isfinite(low), np.isfinite(high)))
+    return kinds, tuple(low.tolist()), tuple(high.tolist())
 
 
 def to_constrained(u, low, high):
     """Map unconstrained ``u`` into the box ``(low, high)``; return ``(x, log|dx/du|)``.
 
-    Two-sided bounds use :math:`x = l + (h - l)\\,\\sigma(u)`, one-sided ones
-    :math:`x = l + e^u` or :math:`x = h - e^u`, and open parameters are left alone. ``low`` and
-    ``high`` are NumPy arrays (static), ``u`` may be traced.
+    The bijections are those of the optimiser (`stingray_jax.optimize.transform_bounds`):
+    :math:`x = l + (h - l)\\,\\sigma(u)` for two-sided bounds, :math:`x = l + e^u` or
+    :math:`x = h - e^u` for one-sided ones, identity for open parameters. ``low`` and ``high``
+    are static (NumPy), ``u`` may be traced.
     """
-    import jax
-    import jax.numpy as jnp
+    from .optimize import _make_log_jacobian, _make_transforms
 
-    low = np.asarray(low, dtype=float)
-    high = np.asarray(high, dtype=float)
-    has_lo = np.isfinite(low)
-    has_hi = np.isfinite(high)
-    both = has_lo & has_hi
-    lo = np.where(has_lo, low, 0.0)
-    hi = np.where(has_hi, high, 0.0)
-    width = np.where(both, high - low, 1.0)
-
-    lower_only = has_lo & ~has_hi
-    upper_only = has_hi & ~has_lo
-    # The masks are static: only the branches that some parameter needs are traced, which keeps
-    # the compiled NUTS kernel (that inlines this function many times) small.
-    x = u
-    logj = jnp.zeros_like(u)
-    if both.any():
-        x = jnp.where(both, lo + width * jax.nn.sigmoid(u), x)
-        logj = jnp.where(both, np.log(width) + jax.nn.log_sigmoid(u) + jax.nn.log_sigmoid(-u), logj)
-    if lower_only.any() or upper_only.any():
-        # exp of a clipped argument keeps gradients finite in the unused branches.
-        e = jnp.exp(jnp.clip(u, -700.0, 700.0))
-        x = jnp.where(lower_only, lo + e, jnp.where(upper_only, hi - e, x))
-        logj = jnp.where(lower_only | upper_only, u, logj)
-    return x, jnp.sum(logj)
+    kinds, lows, highs = _kinds(low, high)
+    to_x, _ = _make_transforms(kinds, lows, highs)
+    return to_x(u), _make_log_jacobian(kinds, lows, highs)(u)
 
 
 def to_unconstrained(x, low, high):
-    """Inverse of :func:`to_constrained` (NumPy; for starting points). Raises if out of bounds."""
-    x = np.asarray(x, dtype=float)
-    low = np.asarray(low, dtype=float)
-    high = np.asarray(high, dtype=float)
-    bad = ~((x > low) | ~np.isfinite(low)) | ~((x < high) | ~np.isfinite(high))
-    if np.any(bad):
-        idx = np.flatnonzero(bad)
-        raise ValueError(
-            f"starting values {x[idx].tolist()} of parameter(s) {idx.tolist()} are not strictly "
-            f"inside their bounds {[(low[i], high[i]) for i in idx]}"
-        )
-    has_lo = np.isfinite(low)
-    has_hi = np.isfinite(high)
-    both = has_lo & has_hi
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p = (x - low) / (high - low)
-        u_both = np.log(p) - np.log1p(-p)
-        u_lo = np.log(x - low)
-        u_hi = np.log(high - x)
-    return np.where(both, u_both, np.where(has_lo, u_lo, np.where(has_hi, u_hi, x)))
+    """Inverse of :func:`to_constrained` (for starting points). Raises if out of bounds."""
+    import jax.numpy as jnp
+
+    from .optimize import _check_inside, _make_transforms
+
+    kinds, lows, highs = _kinds(low, high)
+    _check_inside(x, kinds, lows, highs)
+    _, to_u = _make_transforms(kinds, lows, highs)
+    return np.asarray(to_u(jnp.asarray(x)), dtype=float)
 
 
 # --------------------------------------------------------------------------------------------
@@ -354,23 +315,8 @@ def _initial_points(init_params, low, high, num_chains, rng, init_cov, init_jitt
             points[c] = p
         return points
     u0 = to_unconstrained(init_params, low, high)
-    return np.stack(
-        [
-            to_constrained_np(u0 + init_jitter * rng.standard_normal(ndim), low, high)
-            for _ in range(num_chains)
-        ]
-    )
-
-
-def to_constrained_np(u, low, high):
-    """NumPy version of :func:`to_constrained` (value only), used for starting points."""
-    has_lo = np.isfinite(low)
-    has_hi = np.isfinite(high)
-    both = has_lo & has_hi
-    with np.errstate(over="ignore", invalid="ignore"):
-        x_both = low + (high - low) / (1.0 + np.exp(-u))
-        e = np.exp(u)
-        return np.where(both, x_both, np.where(has_lo, low + e, np.where(has_hi, high - e, u)))
+    jitter = init_jitter * rng.standard_normal((num_chains, ndim))
+    return np.stack([np.asarray(to_constrained(u0 + j, low, high)[0]) for j in jitter])
 
 
 def _prepare(
