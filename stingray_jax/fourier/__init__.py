@@ -17,6 +17,8 @@ from ._core import (
     poisson_level,
     positive_fft_bins,
 )
+from ._lombscargle import lomb_scargle, lsft
+from ._simulate import simulate_lightcurve
 from ._timeseries import (
     avg_cs_from_iterables,
     avg_cs_from_timeseries,
@@ -31,7 +33,10 @@ __all__ = [
     "avg_pds_batch",
     "avg_pds_from_iterable",
     "avg_pds_from_timeseries",
+    "lomb_scargle",
+    "lsft",
     "normalize_periodograms",
     "poisson_level",
     "positive_fft_bins",
+    "simulate_lightcurve",
 ]
