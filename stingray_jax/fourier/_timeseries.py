@@ -162,7 +162,12 @@ def _pds_from_segments(segs, variances, dt, norm, use_common_mean, return_subcs)
     weights = np.concatenate([np.ones(n_good), np.zeros(n_pad)])
     with x64_scope():
         out = _avg_pds_kernel(
-            _pad(segs, n_pad), weights, _pad(variances, n_pad), dt, norm, bool(use_common_mean)
+            _pad(segs, n_pad),
+            weights,
+            _pad(variances, n_pad),
+            float(dt),
+            norm,
+            bool(use_common_mean),
         )
         out = {k: (None if v is None else np.asarray(v)) for k, v in out.items()}
     freq = np.fft.fftfreq(n_bin, dt)[positive_fft_bins(n_bin)]
@@ -387,7 +392,7 @@ def _cs_from_segments(
             weights,
             _pad(var1, n_pad),
             _pad(var2, n_pad),
-            dt,
+            float(dt),
             norm,
             bool(use_common_mean),
             power_type=power_type,
