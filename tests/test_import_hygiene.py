@@ -40,7 +40,7 @@ PROBE = textwrap.dedent(
 )
 
 # Submodules that must be as clean as the package itself. Later capabilities append theirs.
-CLEAN_MODULES = ["stingray_jax", "stingray_jax.cli"]
+CLEAN_MODULES = ["stingray_jax", "stingray_jax.cli", "stingray_jax.fourier", "stingray_jax.spectra"]
 
 
 @functools.cache

@@ -367,6 +367,69 @@ def _avg_cs_kernel(
 
 
 # ------------------------------------------------------------------------------------------------
+# Normalisation-agnostic kernels for the Stingray-compatible functions. Normalising a segment
+# multiplies its unnormalised spectrum by a scalar, so any normalisation (common mean or per
+# segment) is a weighted sum over segments: the kernels take the per-segment weights and are
+# compiled once per array shape, whatever ``norm``, ``use_common_mean`` or ``power_type``.
+# ------------------------------------------------------------------------------------------------
+
+
+@functools.partial(jax.jit, static_argnames=("return_segments",))
+def _pds_segment_sums(fluxes, weights, norm_weights, return_segments=False):
+    ft = _segment_ft(fluxes)
+    unnorm = jnp.real(ft * jnp.conj(ft))
+    n_ave = jnp.sum(weights)
+    out = {
+        "unnorm": jnp.einsum("s,sf->f", weights.astype(unnorm.dtype), unnorm) / n_ave,
+        "norm": jnp.einsum("s,sf->f", norm_weights.astype(unnorm.dtype), unnorm) / n_ave,
+    }
+    if return_segments:
+        out["segments"] = unnorm
+    return out
+
+
+@functools.partial(jax.jit, static_argnames=("fullspec", "return_auxil", "return_segments"))
+def _cs_segment_sums(
+    fluxes1,
+    fluxes2,
+    weights,
+    nw,
+    nw_abs,
+    nw1,
+    nw2,
+    fullspec=False,
+    return_auxil=True,
+    return_segments=False,
+):
+    ft1 = _segment_ft(fluxes1, fullspec)
+    ft2 = _segment_ft(fluxes2, fullspec)
+    unnorm = jnp.conj(ft1) * ft2
+    n_ave = jnp.sum(weights)
+    rdt = jnp.real(unnorm).dtype
+
+    def wsum(w, x):
+        return jnp.einsum("s,sf->f", w.astype(rdt).astype(x.dtype), x) / n_ave
+
+    out = {
+        "unnorm": wsum(weights, unnorm),
+        "norm": wsum(nw, unnorm),
+        "norm_abs": wsum(nw_abs, jnp.abs(unnorm)),
+    }
+    if return_auxil:
+        p1 = jnp.real(ft1 * jnp.conj(ft1))
+        p2 = jnp.real(ft2 * jnp.conj(ft2))
+        out.update(
+            unnorm_pds1=wsum(weights, p1),
+            unnorm_pds2=wsum(weights, p2),
+            pds1=wsum(nw1, p1),
+            pds2=wsum(nw2, p2),
+        )
+    if return_segments:
+        out["segments"] = unnorm
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
 # Batched entry points: many light curves on a common time grid.
 # ------------------------------------------------------------------------------------------------
 

@@ -11,7 +11,13 @@ normalisation and averaging run in one jitted JAX call over all segments, in flo
 import numpy as np
 
 from .._config import preserve_global_state, x64_scope
-from ._core import _avg_cs_kernel, _avg_pds_kernel, _check_norm, positive_fft_bins
+from ._core import (
+    _check_norm,
+    _cs_segment_sums,
+    _pds_segment_sums,
+    normalize_periodograms,
+    positive_fft_bins,
+)
 
 __all__ = [
     "avg_cs_from_iterables",
@@ -151,6 +157,27 @@ def _pad(arr, n_pad):
     return np.concatenate([arr, np.zeros((n_pad, *arr.shape[1:]), dtype=arr.dtype)])
 
 
+def _factor(dt, n_bin, mean, n_ph, variance, norm):
+    """Normalisation factor(s) of Stingray's ``normalize_periodograms`` (NumPy arithmetic)."""
+    return normalize_periodograms(
+        np.float64(1.0), dt, n_bin, mean, n_ph=n_ph, variance=variance, norm=norm
+    )
+
+
+def _power_type(x, power_type):
+    if power_type == "real":
+        return np.real(x)
+    if power_type in ("abs", "absolute"):
+        return np.abs(x)
+    return x
+
+
+def _run(kernel, *arrays, **static):
+    with x64_scope():
+        out = kernel(*arrays, **static)
+        return {k: np.asarray(v) for k, v in out.items()}
+
+
 def _pds_from_segments(segs, variances, dt, norm, use_common_mean, return_subcs):
     """Run the JAX kernel on the good segments and build Stingray's result table."""
     from astropy.table import Table
@@ -158,24 +185,30 @@ def _pds_from_segments(segs, variances, dt, norm, use_common_mean, return_subcs)
     n_good, n_bin = segs.shape
     if n_good == 0:
         return None
+    n_ph_seg = segs.sum(axis=1)
+    n_ph = np.sum(n_ph_seg) / n_good
+    common_mean = n_ph / n_bin
+    common_variance = None if variances is None else np.sum(variances) / n_good
+    if use_common_mean:
+        factor = _factor(dt, n_bin, common_mean, n_ph, common_variance, norm)
+        seg_factor = np.full(n_good, factor)
+    else:
+        seg_factor = _factor(dt, n_bin, n_ph_seg / n_bin, n_ph_seg, variances, norm)
+        seg_factor = np.broadcast_to(np.asarray(seg_factor, dtype=float), (n_good,))
     n_pad = _bucket(n_good) - n_good
-    weights = np.concatenate([np.ones(n_good), np.zeros(n_pad)])
-    with x64_scope():
-        out = _avg_pds_kernel(
-            _pad(segs, n_pad),
-            weights,
-            _pad(variances, n_pad),
-            float(dt),
-            norm,
-            bool(use_common_mean),
-        )
-        out = {k: (None if v is None else np.asarray(v)) for k, v in out.items()}
+    out = _run(
+        _pds_segment_sums,
+        _pad(segs, n_pad),
+        _pad(np.ones(n_good), n_pad),
+        _pad(np.asarray(seg_factor, dtype=float), n_pad),
+        return_segments=bool(return_subcs),
+    )
+    power = out["unnorm"] * factor if use_common_mean else out["norm"]
     freq = np.fft.fftfreq(n_bin, dt)[positive_fft_bins(n_bin)]
     results = Table()
     results["freq"] = freq
-    results["power"] = out["power"]
-    results["unnorm_power"] = out["unnorm_power"]
-    variance = None if out["variance"] is None else np.float64(out["variance"])
+    results["power"] = power
+    results["unnorm_power"] = out["unnorm"]
     results.meta.update(
         {
             "n": n_bin,
@@ -183,15 +216,16 @@ def _pds_from_segments(segs, variances, dt, norm, use_common_mean, return_subcs)
             "dt": dt,
             "norm": norm,
             "df": 1 / (dt * n_bin),
-            "nphots": np.float64(out["nphots"]),
-            "mean": np.float64(out["mean"]),
-            "variance": variance,
+            "nphots": n_ph,
+            "mean": common_mean,
+            "variance": common_variance,
             "segment_size": dt * n_bin,
         }
     )
     if return_subcs:
-        results.meta["subcs"] = list(out["seg_power"][:n_good])
-        results.meta["unnorm_subcs"] = list(out["seg_unnorm_power"][:n_good])
+        segments = out["segments"][:n_good]
+        results.meta["subcs"] = list(segments * np.asarray(seg_factor)[:, None])
+        results.meta["unnorm_subcs"] = list(segments)
     return results
 
 
@@ -383,34 +417,55 @@ def _cs_from_segments(
         return None
     if var1 is None or var2 is None:
         var1 = var2 = None
+    n1_seg, n2_seg = segs1.sum(axis=1), segs2.sum(axis=1)
+    n_seg = np.sqrt(n1_seg * n2_seg)
+    n_ph1, n_ph2 = np.sum(n1_seg) / n_good, np.sum(n2_seg) / n_good
+    n_ph = np.sqrt(n_ph1 * n_ph2)
+    mean1, mean2, mean = n_ph1 / n_bin, n_ph2 / n_bin, n_ph / n_bin
+    cvar1 = cvar2 = cvar = None
+    if var1 is not None:
+        cvar1, cvar2 = np.sum(var1) / n_good, np.sum(var2) / n_good
+        cvar = np.sqrt(cvar1 * cvar2)
+    if use_common_mean:
+        f = _factor(dt, n_bin, mean, n_ph, cvar, norm)
+        f1 = _factor(dt, n_bin, mean1, n_ph1, cvar1, norm)
+        f2 = _factor(dt, n_bin, mean2, n_ph2, cvar2, norm)
+        f_seg, f1_seg, f2_seg = (np.full(n_good, x, dtype=float) for x in (f, f1, f2))
+    else:
+        seg_var = None if var1 is None else np.sqrt(var1 * var2)
+        f_seg = np.asarray(_factor(dt, n_bin, n_seg / n_bin, n_seg, seg_var, norm), float)
+        f1_seg = np.asarray(_factor(dt, n_bin, n1_seg / n_bin, n1_seg, var1, norm), float)
+        f2_seg = np.asarray(_factor(dt, n_bin, n2_seg / n_bin, n2_seg, var2, norm), float)
+        f_seg, f1_seg, f2_seg = (np.broadcast_to(x, (n_good,)) for x in (f_seg, f1_seg, f2_seg))
+    absolute = power_type in ("abs", "absolute")
     n_pad = _bucket(n_good) - n_good
-    weights = np.concatenate([np.ones(n_good), np.zeros(n_pad)])
-    with x64_scope():
-        out = _avg_cs_kernel(
-            _pad(segs1, n_pad),
-            _pad(segs2, n_pad),
-            weights,
-            _pad(var1, n_pad),
-            _pad(var2, n_pad),
-            float(dt),
-            norm,
-            bool(use_common_mean),
-            power_type=power_type,
-            fullspec=bool(fullspec),
-            return_auxil=bool(return_auxil),
-        )
-        out = {k: (None if v is None else np.asarray(v)) for k, v in out.items()}
+    out = _run(
+        _cs_segment_sums,
+        _pad(segs1, n_pad),
+        _pad(segs2, n_pad),
+        _pad(np.ones(n_good), n_pad),
+        _pad(np.asarray(f_seg, float), n_pad),
+        _pad(np.abs(f_seg), n_pad),
+        _pad(np.abs(f1_seg) if absolute else np.asarray(f1_seg, float), n_pad),
+        _pad(np.abs(f2_seg) if absolute else np.asarray(f2_seg, float), n_pad),
+        fullspec=bool(fullspec),
+        return_auxil=bool(return_auxil),
+        return_segments=bool(return_subcs),
+    )
+    if use_common_mean:
+        power = _power_type(out["unnorm"] * f, power_type)
+    elif absolute:
+        power = out["norm_abs"]
+    else:
+        power = _power_type(out["norm"], power_type)
     freq = np.fft.fftfreq(n_bin, dt)
     if not fullspec:
         freq = freq[positive_fft_bins(n_bin)]
 
-    def f64(v):
-        return None if v is None else np.float64(v)
-
     results = Table()
     results["freq"] = freq
-    results["power"] = out["power"]
-    results["unnorm_power"] = out["unnorm_power"]
+    results["power"] = power
+    results["unnorm_power"] = out["unnorm"]
     meta = {
         "n": n_bin,
         "m": n_good,
@@ -418,17 +473,17 @@ def _cs_from_segments(
         "norm": norm,
         "df": 1 / (dt * n_bin),
         "segment_size": dt * n_bin,
-        "nphots": f64(out["nphots"]),
-        "nphots1": f64(out["nphots1"]),
-        "nphots2": f64(out["nphots2"]),
+        "nphots": n_ph,
+        "nphots1": n_ph1,
+        "nphots2": n_ph2,
     }
     if quick:
         meta.update(
             {
                 "variance": None,
-                "mean": f64(out["mean"]),
-                "mean1": f64(out["mean1"]),
-                "mean2": f64(out["mean2"]),
+                "mean": mean,
+                "mean1": mean1,
+                "mean2": mean2,
                 "power_type": "all",
                 "fullspec": False,
             }
@@ -436,27 +491,32 @@ def _cs_from_segments(
     else:
         meta.update(
             {
-                "countrate1": f64(out["mean1"]) / dt,
-                "countrate2": f64(out["mean2"]) / dt,
-                "mean": f64(out["mean"]),
-                "mean1": f64(out["mean1"]),
-                "mean2": f64(out["mean2"]),
+                "countrate1": mean1 / dt,
+                "countrate2": mean2 / dt,
+                "mean": mean,
+                "mean1": mean1,
+                "mean2": mean2,
                 "power_type": power_type,
                 "fullspec": fullspec,
-                "variance": f64(out["variance"]),
-                "variance1": f64(out["variance1"]),
-                "variance2": f64(out["variance2"]),
+                "variance": cvar,
+                "variance1": cvar1,
+                "variance2": cvar2,
             }
         )
     results.meta.update(meta)
     if return_auxil:
-        results["pds1"] = out["pds1"]
-        results["pds2"] = out["pds2"]
+        if use_common_mean:
+            results["pds1"] = _power_type(out["unnorm_pds1"] * f1, power_type)
+            results["pds2"] = _power_type(out["unnorm_pds2"] * f2, power_type)
+        else:
+            results["pds1"] = out["pds1"]
+            results["pds2"] = out["pds2"]
         results["unnorm_pds1"] = out["unnorm_pds1"]
         results["unnorm_pds2"] = out["unnorm_pds2"]
     if return_subcs:
-        results.meta["subcs"] = out["seg_power"][:n_good]
-        results.meta["unnorm_subcs"] = out["seg_unnorm_power"][:n_good]
+        segments = out["segments"][:n_good]
+        results.meta["subcs"] = _power_type(segments * np.asarray(f_seg)[:, None], power_type)
+        results.meta["unnorm_subcs"] = segments
     return results
 
 
