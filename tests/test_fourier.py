@@ -28,7 +28,8 @@ def assert_close(actual, desired, rtol=RTOL):
 
 
 def assert_same_table(ours, theirs, rtol=RTOL):
-    assert ours is not None and theirs is not None
+    assert ours is not None
+    assert theirs is not None
     assert ours.colnames == theirs.colnames
     for col in theirs.colnames:
         assert_close(ours[col], theirs[col], rtol)
@@ -121,9 +122,7 @@ def test_normalize_periodograms(x64, rng, norm, power_type, variance):
     theirs = sf.normalize_periodograms(power, 0.1, 100, power_type=power_type, **kw)
     assert_close(ours, theirs, 1e-14)
     # Jit-able with the string arguments static.
-    jitted = jax.jit(
-        lambda p: jf.normalize_periodograms(p, 0.1, 100, power_type=power_type, **kw)
-    )
+    jitted = jax.jit(lambda p: jf.normalize_periodograms(p, 0.1, 100, power_type=power_type, **kw))
     assert_close(jitted(power), theirs, 1e-14)
 
 
