@@ -68,7 +68,7 @@ def test_avg_pds_batch_equals_stingray_and_loop(x64, batch, norm, use_common_mea
 def test_avg_cs_batch_equals_stingray(x64, batch, rng, power_type, use_common_mean):
     fluxes, mask = batch
     fluxes2 = np.where(mask, rng.poisson(30.0, size=fluxes.shape), 0.0)
-    freq, cs = jf.avg_cs_batch(
+    _, cs = jf.avg_cs_batch(
         fluxes, fluxes2, 0.01, 1.0, norm="leahy", use_common_mean=use_common_mean, mask=mask,
         power_type=power_type,
     )  # fmt: skip
@@ -86,7 +86,7 @@ def test_avg_cs_batch_equals_stingray(x64, batch, rng, power_type, use_common_me
 
 def test_avg_pds_batch_whole_series_and_no_recompile(x64, rng):
     fluxes = rng.poisson(10.0, size=(8, 256)).astype(float)
-    freq, power = jf.avg_pds_batch(fluxes, 0.5, norm="leahy")
+    _, power = jf.avg_pds_batch(fluxes, 0.5, norm="leahy")
     ref = sf.avg_pds_from_iterable(list(fluxes[:1]), 0.5, norm="leahy", silent=True)
     np.testing.assert_allclose(power[0], ref["power"], rtol=1e-10)
     before = jf._core._avg_pds_batch_jit._cache_size()
@@ -223,13 +223,21 @@ def _psd(f):
 
 
 def _stingray_sims(n_sim, n_bins, dt, mean, rms, red_noise, seed):
-    np.random.seed(seed)  # Stingray's Simulator draws from the global NumPy RNG
+    # Stingray's Simulator draws from the global NumPy RNG: seed it, then restore its state.
+    state = np.random.get_state()  # noqa: NPY002
+    np.random.seed(seed)  # noqa: NPY002
+    from astropy.modeling.models import Lorentz1D
+
+    model = Lorentz1D(amplitude=1e-2, x_0=0.0, fwhm=1.0)  # the same PSD as _psd
     out = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for _ in range(n_sim):
-            sim = Simulator(dt, n_bins, mean, rms, red_noise=red_noise, random_state=seed + _)
-            out.append(sim.simulate(_psd).counts)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for i in range(n_sim):
+                sim = Simulator(dt, n_bins, mean, rms, red_noise=red_noise, random_state=seed + i)
+                out.append(sim.simulate(model).counts)
+    finally:
+        np.random.set_state(state)  # noqa: NPY002
     return np.array(out)
 
 
