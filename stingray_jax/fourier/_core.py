@@ -375,14 +375,14 @@ def _avg_cs_kernel(
 
 
 @functools.partial(jax.jit, static_argnames=("return_segments",))
-def _pds_segment_sums(fluxes, weights, norm_weights, return_segments=False):
+def _pds_segment_sums(fluxes, weights, norm_weights=None, return_segments=False):
+    """Weighted mean of the segment periodograms (and with ``norm_weights``, if given)."""
     ft = _segment_ft(fluxes)
-    unnorm = jnp.real(ft * jnp.conj(ft))
+    unnorm = jnp.real(ft) ** 2 + jnp.imag(ft) ** 2
     n_ave = jnp.sum(weights)
-    out = {
-        "unnorm": jnp.einsum("s,sf->f", weights.astype(unnorm.dtype), unnorm) / n_ave,
-        "norm": jnp.einsum("s,sf->f", norm_weights.astype(unnorm.dtype), unnorm) / n_ave,
-    }
+    out = {"unnorm": jnp.dot(weights.astype(unnorm.dtype), unnorm) / n_ave}
+    if norm_weights is not None:
+        out["norm"] = jnp.dot(norm_weights.astype(unnorm.dtype), unnorm) / n_ave
     if return_segments:
         out["segments"] = unnorm
     return out
