@@ -150,6 +150,8 @@ def uneven(rng):
 def test_lomb_scargle_equals_astropy_slow(x64, uneven, fit_mean, normalization, method, use_dy):
     from astropy.timeseries import LombScargle
 
+    if method == "nufft":
+        pytest.importorskip("jax_finufft")
     t, y, dy = uneven
     dy = dy if use_dy else None
     freq = np.linspace(0.005, 2.0, 1200)
@@ -162,6 +164,7 @@ def test_lomb_scargle_equals_astropy_slow(x64, uneven, fit_mean, normalization, 
 
 
 def test_lomb_scargle_batch_with_masks_equals_loop(x64, rng):
+    pytest.importorskip("jax_finufft")
     n_series, n_max = 4, 100
     lengths = rng.integers(40, n_max + 1, n_series)
     t = np.sort(rng.uniform(0, 50, (n_series, n_max)), axis=1)
@@ -178,6 +181,7 @@ def test_lomb_scargle_batch_with_masks_equals_loop(x64, rng):
 
 
 def test_lomb_scargle_gradients_and_no_recompile(x64, uneven):
+    pytest.importorskip("jax_finufft")
     t, y, dy = uneven
     freq = np.linspace(0.01, 1, 50)
 
@@ -206,6 +210,7 @@ def test_lomb_scargle_bad_input(uneven):
 
 
 def test_lsft_equals_stingray(x64, uneven):
+    pytest.importorskip("jax_finufft")
     t, y, _ = uneven
     freq = np.arange(0.0, 1.0, 0.01)
     ref = sf.lsft_slow(y, t, freq)

@@ -407,11 +407,13 @@ def lsft(y, t, freqs, sign=1, method="direct", eps=None):
     Examples
     --------
     >>> import numpy as np
-    >>> t = np.arange(64) * 0.5
-    >>> y = 3 + np.cos(2 * np.pi * 0.25 * t)
-    >>> ft = lsft(y, t, np.array([0.25]))
-    >>> round(float(abs(ft[0])), 3)
-    4.0
+    >>> from stingray.fourier import lsft_slow
+    >>> rng = np.random.default_rng(0)
+    >>> t = np.sort(rng.uniform(0, 50, 100))
+    >>> y = 3 + np.cos(2 * np.pi * 0.2 * t)
+    >>> freqs = np.linspace(0.05, 0.5, 10)
+    >>> bool(np.allclose(lsft(y, t, freqs), lsft_slow(y, t, freqs), rtol=1e-4))
+    True
     """
     freqs = np.asarray(freqs)
     freqs = freqs[freqs >= 0]
