@@ -377,6 +377,8 @@ def _avg_cs_kernel(
 @functools.partial(jax.jit, static_argnames=("return_segments",))
 def _pds_segment_sums(fluxes, weights, norm_weights=None, return_segments=False):
     """Weighted mean of the segment periodograms (and with ``norm_weights``, if given)."""
+    if jnp.issubdtype(fluxes.dtype, jnp.integer):
+        fluxes = fluxes.astype(weights.dtype)
     ft = _segment_ft(fluxes)
     unnorm = jnp.real(ft) ** 2 + jnp.imag(ft) ** 2
     n_ave = jnp.sum(weights)
@@ -401,6 +403,10 @@ def _cs_segment_sums(
     return_auxil=True,
     return_segments=False,
 ):
+    if jnp.issubdtype(fluxes1.dtype, jnp.integer):
+        fluxes1 = fluxes1.astype(weights.dtype)
+    if jnp.issubdtype(fluxes2.dtype, jnp.integer):
+        fluxes2 = fluxes2.astype(weights.dtype)
     ft1 = _segment_ft(fluxes1, fullspec)
     ft2 = _segment_ft(fluxes2, fullspec)
     unnorm = jnp.conj(ft1) * ft2

@@ -121,7 +121,8 @@ def _event_segments(times, gti, segment_size, n_bin):
     # are float64, the float64 difference is exact too (Sterbenz) and much faster.
     starts_f = np.asarray(starts, dtype=float)
     exact64 = times.dtype == np.float64 and np.all(starts_f == starts)
-    counts = np.zeros((n_seg, n_bin))
+    # Integer counts (exact), half the bytes of float64 to hand to JAX; cast in the kernel.
+    counts = np.zeros((n_seg, n_bin), dtype=np.int32)
     for k in np.flatnonzero(valid):
         chunk = times[idx0[k] : idx1[k]]
         x = chunk - starts_f[k] if exact64 else (chunk - starts[k]).astype(float)
@@ -195,7 +196,7 @@ def _pds_from_segments(segs, variances, dt, norm, use_common_mean, return_subcs)
     n_good, n_bin = segs.shape
     if n_good == 0:
         return None
-    n_ph_seg = segs.sum(axis=1)
+    n_ph_seg = segs.sum(axis=1, dtype=segs.dtype if segs.dtype.kind in "fc" else float)
     n_ph = np.sum(n_ph_seg) / n_good
     common_mean = n_ph / n_bin
     common_variance = None if variances is None else np.sum(variances) / n_good
@@ -427,7 +428,8 @@ def _cs_from_segments(
         return None
     if var1 is None or var2 is None:
         var1 = var2 = None
-    n1_seg, n2_seg = segs1.sum(axis=1), segs2.sum(axis=1)
+    n1_seg = segs1.sum(axis=1, dtype=segs1.dtype if segs1.dtype.kind in "fc" else float)
+    n2_seg = segs2.sum(axis=1, dtype=segs2.dtype if segs2.dtype.kind in "fc" else float)
     n_seg = np.sqrt(n1_seg * n2_seg)
     n_ph1, n_ph2 = np.sum(n1_seg) / n_good, np.sum(n2_seg) / n_good
     n_ph = np.sqrt(n_ph1 * n_ph2)
