@@ -299,3 +299,16 @@ def test_bad_inputs(chandra, rxte):
     outside = np.linspace(gti[-1, 1] + 10, gti[-1, 1] + 100, 500)
     assert jf.avg_pds_from_timeseries(outside, gti, 100, 0.5) is None
     assert sf.avg_pds_from_timeseries(outside, gti, 100, 0.5, silent=True) is None
+
+
+def test_no_recompilation_across_norms(chandra):
+    """One compiled kernel per array shape, whatever norm / use_common_mean / data values."""
+    from stingray_jax.fourier import _core
+
+    times, gti = chandra
+    jf.avg_pds_from_timeseries(times, gti, 100, 0.5)
+    before = _core._pds_segment_sums._cache_size()
+    for norm in NORMS:
+        for ucm in (True, False):
+            jf.avg_pds_from_timeseries(times[1:], gti, 100, 0.5, norm=norm, use_common_mean=ucm)
+    assert _core._pds_segment_sums._cache_size() <= before + 1  # + the per-segment-norm variant
