@@ -226,7 +226,7 @@ def _avg_pds_kernel(fluxes, weights, variances, dt, norm, use_common_mean):
     """Average periodogram of the weighted segments of ``fluxes`` (Stingray's recipe)."""
     n_bin = fluxes.shape[-1]
     ft = _segment_ft(fluxes)
-    unnorm = jnp.real(ft * jnp.conj(ft))
+    unnorm = jnp.real(ft) ** 2 + jnp.imag(ft) ** 2
     n_ph_seg = jnp.sum(fluxes, axis=-1)
     n_ave = jnp.sum(weights)
     unnorm_avg = _weighted_mean(weights, unnorm, n_ave)
