@@ -24,7 +24,14 @@ __all__ = ["__version__", "enable_x64"]
 
 # Public names provided lazily: {attribute: module that defines it}. Later capabilities add
 # their Stingray-compatible classes here (e.g. ``"Powerspectrum": "stingray_jax.spectra"``).
-_LAZY_ATTRIBUTES: dict[str, str] = {}
+_LAZY_ATTRIBUTES: dict[str, str] = {
+    "Powerspectrum": "stingray_jax.spectra",
+    "AveragedPowerspectrum": "stingray_jax.spectra",
+    "Crossspectrum": "stingray_jax.spectra",
+    "AveragedCrossspectrum": "stingray_jax.spectra",
+    "DynamicalPowerspectrum": "stingray_jax.spectra",
+    "LombScarglePowerspectrum": "stingray_jax.spectra",
+}
 
 # Submodules that ``stingray_jax.<name>`` resolves without an explicit import.
 _LAZY_SUBMODULES = frozenset(
@@ -39,6 +46,7 @@ _LAZY_SUBMODULES = frozenset(
         "optimize",
         "sampling",
     }
+    {"cli", "models", "likelihoods", "optimize", "modeling", "fourier", "spectra"}
 )
 
 

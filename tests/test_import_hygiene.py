@@ -59,6 +59,7 @@ CLEAN_MODULES = [
     "stingray_jax.examples.deconvolution",
     "stingray_jax.sampling",
 ]
+CLEAN_MODULES = ["stingray_jax", "stingray_jax.cli", "stingray_jax.fourier", "stingray_jax.spectra"]
 
 
 @functools.cache
