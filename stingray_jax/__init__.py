@@ -45,8 +45,8 @@ _LAZY_SUBMODULES = frozenset(
         "models",
         "optimize",
         "sampling",
+        "spectra",
     }
-    {"cli", "models", "likelihoods", "optimize", "modeling", "fourier", "spectra"}
 )
 
 

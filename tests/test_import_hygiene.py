@@ -58,8 +58,9 @@ CLEAN_MODULES = [
     "stingray_jax.examples.hmc",
     "stingray_jax.examples.deconvolution",
     "stingray_jax.sampling",
+    "stingray_jax.fourier",
+    "stingray_jax.spectra",
 ]
-CLEAN_MODULES = ["stingray_jax", "stingray_jax.cli", "stingray_jax.fourier", "stingray_jax.spectra"]
 
 
 @functools.cache
