@@ -166,7 +166,7 @@ def _check_t0(lpost, t0):
     return t0
 
 
-def _draw_parameters(rng, mean, cov, nsim, bounds=None):
+def _draw_parameters(rng, mean, cov, nsim):
     """nsim draws of N(mean, cov) (Stingray's way of propagating fit uncertainty)."""
     mean = np.atleast_1d(np.asarray(mean, dtype=float))
     cov = np.atleast_2d(np.asarray(cov, dtype=float))
@@ -335,6 +335,18 @@ class SamplingMixin:
             results.plot_results(save_plot=True, filename=namestr + "_corner.pdf")
         return results
 
+    def _parameter_sets(self, lpost, res, sample, from_posterior, nsim, rng, seed, options):
+        """``nsim`` parameter sets to simulate from: picked from ``sample`` when given, else
+        drawn from ``N(p_opt, cov)`` of the fit ``res`` or, if ``from_posterior``, picked from
+        a NUTS run started at the fit (Stingray's recipe)."""
+        if sample is None and not from_posterior:
+            return _draw_parameters(rng, res.p_opt, res.cov, nsim)
+        if sample is None:
+            sample = self.sample(
+                lpost, res.p_opt, cov=res.cov, print_results=False, seed=seed, **options
+            )
+        return _pick_samples(rng, getattr(sample, "samples", sample), nsim)
+
     def calibrate_lrt(
         self,
         lpost1,
@@ -369,25 +381,10 @@ class SamplingMixin:
         lrt_obs, res1, _ = self.compute_lrt(lpost1, t1, lpost2, t2, neg=neg, max_post=max_post)
         seed = self.seed if seed is None else seed
         rng = np.random.default_rng(seed)
-        if sample is None:
-            if not max_post:
-                s_all = _draw_parameters(rng, res1.p_opt, res1.cov, nsim)
-            else:
-                s_mcmc = self.sample(
-                    lpost1,
-                    res1.p_opt,
-                    cov=res1.cov,
-                    nwalkers=nwalkers,
-                    niter=niter,
-                    burnin=burnin,
-                    namestr=namestr,
-                    print_results=False,
-                    seed=seed,
-                    **sample_kwargs,
-                )
-                s_all = _pick_samples(rng, s_mcmc.samples, nsim)
-        else:
-            s_all = _pick_samples(rng, getattr(sample, "samples", sample), nsim)
+        options = dict(nwalkers=nwalkers, niter=niter, burnin=burnin, namestr=namestr)
+        s_all = self._parameter_sets(
+            lpost1, res1, sample, max_post, nsim, rng, seed, {**options, **sample_kwargs}
+        )
         self.lrt_obs = lrt_obs
         self.lrt_sim = self.simulate_lrts(s_all, lpost1, t1, lpost2, t2, seed=seed)
         return _pvalue(lrt_obs, self.lrt_sim)
@@ -552,23 +549,18 @@ class PSDSimulationMixin:
         out_high, _, _ = self._compute_highest_outlier(lpost, res)
         seed = self.seed if seed is None else seed
         rng = np.random.default_rng(seed)
-        if not max_post:
-            s_all = _draw_parameters(rng, res.p_opt, res.cov, nsim)
-        else:
-            if sample is None:
-                sample = self.sample(
-                    lpost,
-                    res.p_opt,
-                    cov=res.cov,
-                    nwalkers=nwalkers,
-                    niter=niter,
-                    burnin=burnin,
-                    namestr=namestr,
-                    print_results=False,
-                    seed=seed,
-                    **sample_kwargs,
-                )
-            s_all = _pick_samples(rng, getattr(sample, "samples", sample), nsim)
+        options = dict(nwalkers=nwalkers, niter=niter, burnin=burnin, namestr=namestr)
+        # As in Stingray, a given sample is only used for a MAP (posterior) calibration.
+        s_all = self._parameter_sets(
+            lpost,
+            res,
+            sample if max_post else None,
+            max_post,
+            nsim,
+            rng,
+            seed,
+            {**options, **sample_kwargs},
+        )
         self.outlier_obs = float(np.max(out_high))
         self.outlier_sim = self.simulate_highest_outlier(
             s_all, lpost, t0, max_post=max_post, seed=seed
