@@ -148,9 +148,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller Stingray runs")
     parser.add_argument("--stingray-nsim", type=int, default=None)
+    parser.add_argument("--calibrate-only", action="store_true", help="skip the sampling part")
     args = parser.parse_args()
     quick = args.quick
-    bench_sample(4096, 32, 300 if quick else 1000, 100 if quick else 300)
+    if not args.calibrate_only:
+        bench_sample(4096, 32, 300 if quick else 1000, 100 if quick else 300)
     bench_calibrate(args.stingray_nsim or (10 if quick else 40))
 
 

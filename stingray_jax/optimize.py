@@ -7,10 +7,15 @@ of arrays: call it inside ``jax.jit`` and ``jax.vmap`` (over starting values and
 Bounds
     ``bounds`` is a sequence of ``(low, high)`` pairs, one per parameter, with ``None`` or
     ``+-inf`` for an open side. They are honoured *exactly* by optimising an unconstrained
-    variable ``u`` with a smooth bijection: ``x = low + exp(u)`` (lower bound only),
-    ``x = high - exp(u)`` (upper bound only), ``x = low + (high - low) * sigmoid(u)`` (both).
-    Starting values must lie strictly inside the bounds: outside values raise ``ValueError``
-    (or, when ``x0`` is traced, give ``converged=False`` and NaN results).
+    variable ``u`` through a smooth transform (MINUIT's): ``x = low + s (sqrt(u^2 + 1) - 1)``
+    (lower bound only), ``x = high - s (sqrt(u^2 + 1) - 1)`` (upper bound only), with the scale
+    ``s`` the starting distance from the bound, and ``x = low + (high - low) sin^2(u)`` (both).
+    A bound is reached at a *finite* ``u`` where ``dx/du = 0``, so an optimum on a bound is an
+    ordinary stationary point in ``u``: Newton iterations converge to it quadratically (with the
+    ``exp``/``sigmoid`` bijections of `transform_bounds`, which the samplers use, ``u`` would
+    drift towards infinity by about one unit per iteration). Starting values must lie strictly
+    inside the bounds: outside values raise ``ValueError`` (or, when ``x0`` is traced, give
+    ``converged=False`` and NaN results).
 
 Solvers
     ``"newton"`` (default)
@@ -19,10 +24,18 @@ Solvers
         (negative curvature is flipped, so saddles are escaped), and ``lambda`` is adapted from
         the ratio of actual to predicted decrease. It stops when the Newton decrement
         ``g^T H^{-1} g / 2`` (the predicted distance to the minimum in units of ``fun``) falls
-        below ``atol + rtol * |fun|`` with a positive definite ``H``. For the small problems of
-        spectral fitting (a handful to ~20 parameters, thousands of frequencies) it converges
-        in 5-20 iterations, needs no line search, and compiles to a small program; it is the
-        fastest robust choice in ``benchmarks/bench_fit.py``.
+        below ``atol + rtol * |fun|`` with no direction of significant negative curvature
+        (directions of zero curvature and zero gradient, such as the position of a line whose
+        amplitude sits on its bound of 0, do not prevent convergence). For the small problems
+        of spectral fitting (a handful to ~20 parameters, thousands of frequencies) it converges
+        in 5-20 iterations and needs no line search.
+    ``"scoring"``
+        The same trust-region iterations with the approximate Hessian ``B`` returned by the
+        ``curvature`` argument (for a negative log-likelihood: the Fisher information, which is
+        Fisher scoring) instead of the exact one. Each iteration then needs only the model's
+        Jacobian (forward mode), not a second-order derivative, which makes it about three times
+        cheaper; the exact Hessian is computed once, at the optimum. The likelihood fits of
+        `stingray_jax.modeling` and `stingray_jax.batch` use it by default.
     ``"bfgs"``, ``"lbfgs"``
         ``optimistix.BFGS`` / ``optimistix.LBFGS`` (Cauchy termination on ``rtol``/``atol``).
     ``"optax_lbfgs"``
@@ -46,11 +59,11 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-__all__ = ["SOLVERS", "MinimizeResult", "minimize", "transform_bounds"]
+__all__ = ["SOLVERS", "MinimizeResult", "map_fits", "minimize", "transform_bounds"]
 
-SOLVERS = ("newton", "bfgs", "lbfgs", "optax_lbfgs", "jaxopt_lbfgs", "jaxopt_bfgs")
+SOLVERS = ("newton", "scoring", "bfgs", "lbfgs", "optax_lbfgs", "jaxopt_lbfgs", "jaxopt_bfgs")
 
-_DEFAULT_MAX_STEPS = {"newton": 100}
+_DEFAULT_MAX_STEPS = {"newton": 100, "scoring": 100}
 
 
 class MinimizeResult(NamedTuple):
@@ -184,6 +197,44 @@ def _make_transforms(kinds, lows, highs):
     return to_x, to_u
 
 
+def _make_opt_transforms(kinds, lows, highs, x0):
+    """MINUIT's bound transforms, used while minimising (see the module documentation).
+
+    Returns ``(to_x, u0)``: ``to_x`` maps ``u`` elementwise into the bounds, and ``u0`` is the
+    point mapped to ``x0`` (NaN where ``x0`` is not strictly inside its bounds). One-sided
+    bounds use the starting distance from the bound as their scale, so ``u0 = sqrt(3)`` there.
+    """
+    import jax.numpy as jnp
+
+    kinds_np = np.asarray(kinds)
+    if np.all(kinds_np == 0):
+        return (lambda u: u), x0
+    lo_np = np.where(np.isfinite(lows), lows, 0.0)
+    hi_np = np.where(np.isfinite(highs), highs, 0.0)
+    m_low, m_high, m_both = kinds_np == 1, kinds_np == 2, kinds_np == 3
+    m_one = m_low | m_high
+    lo = jnp.asarray(lo_np, x0.dtype)
+    hi = jnp.asarray(hi_np, x0.dtype)
+    width = jnp.where(m_both, hi - lo, 1.0)
+    ok = jnp.where(m_low | m_both, x0 > lo, True) & jnp.where(m_high | m_both, x0 < hi, True)
+    # starting distance from the one-sided bound: the transform's scale
+    scale = jnp.where(m_low, x0 - lo, jnp.where(m_high, hi - x0, 1.0))
+    scale = jnp.where(ok & m_one, scale, 1.0)
+    sign = jnp.where(m_high, -1.0, 1.0).astype(x0.dtype)
+    base = jnp.where(m_high, hi, lo)
+
+    def to_x(u):
+        # sqrt(u^2 + 1) - 1 written without cancellation, so that x - low > 0 for u != 0
+        su = jnp.where(m_one, u, 0.0)
+        one_sided = base + sign * scale * (su * su / (jnp.sqrt(su * su + 1.0) + 1.0))
+        both = lo + width * jnp.sin(jnp.where(m_both, u, 0.0)) ** 2
+        return jnp.where(m_one, one_sided, jnp.where(m_both, both, u))
+
+    t = jnp.where(m_both & ok, (x0 - lo) / width, 0.25)
+    u0 = jnp.where(m_one, math.sqrt(3.0), jnp.where(m_both, jnp.arcsin(jnp.sqrt(t)), x0))
+    return to_x, jnp.where(ok, u0, jnp.nan)
+
+
 def _make_log_jacobian(kinds, lows, highs):
     """``log|det dx/du|`` of the ``to_x`` of `_make_transforms` (for samplers).
 
@@ -250,73 +301,121 @@ def _value_grad_hess(f):
     return vgh
 
 
-def _newton(f, u0, rtol, atol, max_steps):
-    """Trust-region Newton with the exact Hessian.
+def _newton(vgh, to_x, u0, rtol, atol, max_steps, vgb=None):
+    """Trust-region Newton iterations in the unconstrained variables ``u``.
 
-    Each iteration evaluates value, gradient and Hessian once, at a candidate point, then
-    accepts or rejects it and proposes the next candidate. The loop body holds the only copy of
-    the (forward-over-reverse) Hessian program, which keeps compilation small.
+    ``vgh(x) -> (f, g, H)`` gives the objective, its gradient and its exact Hessian with
+    respect to the original parameters ``x = to_x(u)``; they are carried to ``u`` by the chain
+    rule (``to_x`` acts elementwise). With ``vgb`` (same signature, an approximate Hessian
+    ``B`` such as the Fisher information), the iterations use ``vgb`` until they are close to
+    the optimum (Newton decrement below `_SCORING_SWITCH_DECREMENT`) or have taken
+    `_SCORING_SWITCH_STEPS` steps, then ``vgh`` (``lax.cond``: one of them is evaluated per
+    iteration, except under ``vmap``). Convergence is only declared on an exact Hessian, so the
+    loop's last evaluation gives the result's Hessian: the program holds a single copy of the
+    second-order derivative code, which keeps compilation small.
 
-    Returns ``(u, n_steps, converged, (f, g, h))`` with the value, gradient and Hessian at ``u``.
+    Returns ``(u, n_steps, converged, (f, g_x, H_x))`` with the exact derivatives at ``u``.
     """
+    import jax
     import jax.numpy as jnp
     from jax import lax
 
-    vgh = _value_grad_hess(f)
     dtype = u0.dtype
     eps = jnp.finfo(dtype).eps
+    tiny = jnp.finfo(dtype).tiny
     n = u0.shape[0]
 
+    def evaluate(u, exact):
+        ones = jnp.ones_like(u)
+
+        def first_derivative(uu):
+            return jax.jvp(to_x, (uu,), (ones,))
+
+        (x, d1), (_, d2) = jax.jvp(first_derivative, (u,), (ones,))
+        if vgb is None:
+            fx, gx, hx = vgh(x)
+        else:
+            fx, gx, hx = lax.cond(exact, vgh, vgb, x)
+        # chain rule: g_u = x' g_x, H_u = diag(x') H_x diag(x') + diag(x'' g_x)
+        hu = d1[:, None] * hx * d1[None, :] + jnp.diag(d2 * gx)
+        return fx, d1 * gx, 0.5 * (hu + hu.T), gx, 0.5 * (hx + hx.T)
+
     def body(state):
-        u, fv, g, h, cand, pred, lam, it, _, _ = state
-        f_new, g_new, h_new = vgh(cand)
+        (u, fv, g, h, gx, hx, h_exact, cand, pred, lam, it, _, _, exact, force) = state
+        f_new, g_new, h_new, gx_new, hx_new = evaluate(cand, exact)
         finite = jnp.isfinite(f_new) & jnp.all(jnp.isfinite(g_new)) & jnp.all(jnp.isfinite(h_new))
         actual = fv - f_new
         first = it == 0
         rho = actual / jnp.where(pred > 0, pred, jnp.inf)
-        accept = finite & (first | ((actual > 0) & (rho > 1e-4)))
+        keep_lam = first | force
+        accept = finite & (keep_lam | ((actual > 0) & (rho > 1e-4)))
         grow = jnp.maximum(lam * 4.0, 1e-3)
         lam_acc = jnp.where(rho > 0.75, lam * 0.1, jnp.where(rho < 0.25, grow, lam))
-        lam = jnp.where(first, lam, jnp.where(accept, lam_acc, jnp.maximum(lam * 10.0, 1e-3)))
+        lam = jnp.where(keep_lam, lam, jnp.where(accept, lam_acc, jnp.maximum(lam * 10.0, 1e-3)))
         lam = jnp.where(lam < 1e-10, 0.0, lam)
         u = jnp.where(accept, cand, u)
         fv = jnp.where(accept, f_new, fv)
         g = jnp.where(accept, g_new, g)
         h = jnp.where(accept, h_new, h)
+        gx = jnp.where(accept, gx_new, gx)
+        hx = jnp.where(accept, hx_new, hx)
+        h_exact = jnp.where(accept, exact, h_exact)
         # Stopping test and next step from one eigendecomposition of the current Hessian.
         w, v = jnp.linalg.eigh(h)
         gv = v.T @ g
-        wabs = jnp.abs(w)
-        wmax = jnp.max(wabs)
-        pd = jnp.all(w > eps * wmax)
-        dec = 0.5 * jnp.sum(gv * gv / jnp.where(pd, w, 1.0))
-        conv = pd & (dec <= atol + rtol * jnp.abs(fv)) & jnp.isfinite(fv)
-        wabs = jnp.maximum(wabs, eps * wmax + jnp.finfo(dtype).tiny)
+        wmax = jnp.max(jnp.abs(w))
+        wabs = jnp.maximum(jnp.abs(w), eps * wmax + tiny)
+        # Converged: small Newton decrement and no direction of significant negative curvature.
+        # Directions of (numerically) zero curvature count only through their gradient, so
+        # that parameters left undetermined by the data (a line's centroid when its amplitude
+        # sits on a bound of 0) do not prevent convergence.
+        curved = jnp.all(w > -jnp.sqrt(eps) * wmax)
+        dec = 0.5 * jnp.sum(gv * gv / wabs)
+        small = curved & (dec <= atol + rtol * jnp.abs(fv)) & jnp.isfinite(fv)
+        conv = small & h_exact
+        # Converged on an approximate Hessian: evaluate the exact one at the same point.
+        force = small & ~h_exact
         d = -v @ (gv / (wabs + lam * wmax))
-        pred = -(g @ d + 0.5 * d @ (h @ d))
+        pred = jnp.where(force, 0.0, -(g @ d + 0.5 * d @ (h @ d)))
         # Not finite at the start, or damping so large that steps are negligible: give up.
         stalled = (first & ~finite) | (lam > 1e12)
-        return (u, fv, g, h, u + d, pred, lam, it + 1, conv, stalled)
+        exact = exact | force | (dec < _SCORING_SWITCH_DECREMENT) | (it >= _SCORING_SWITCH_STEPS)
+        cand = jnp.where(force, u, u + d)
+        return (u, fv, g, h, gx, hx, h_exact, cand, pred, lam, it + 1, conv, stalled, exact, force)
 
     def cond(state):
-        *_, it, conv, stalled = state
+        it, conv, stalled = state[10], state[11], state[12]
         return (~conv) & (~stalled) & (it < max_steps + 1)
 
     z = jnp.zeros((), dtype)
+    false = jnp.zeros((), bool)
     state0 = (
         u0,
         jnp.asarray(jnp.inf, dtype),
         jnp.zeros((n,), dtype),
         jnp.zeros((n, n), dtype),
+        jnp.zeros((n,), dtype),
+        jnp.zeros((n, n), dtype),
+        false,
         u0,
         z,
         z,
         jnp.zeros((), jnp.int32),
-        jnp.zeros((), bool),
-        jnp.zeros((), bool),
+        false,
+        false,
+        jnp.asarray(vgb is None),
+        false,
     )
-    u, fv, g, h, _, _, _, it, conv, _ = lax.while_loop(cond, body, state0)
-    return u, jnp.maximum(it - 1, 0), conv, (fv, g, h)
+    state = lax.while_loop(cond, body, state0)
+    u, fv, gx, hx, it, conv = state[0], state[1], state[4], state[5], state[10], state[11]
+    return u, jnp.maximum(it - 1, 0), conv, (fv, gx, hx)
+
+
+# Fisher scoring hands over to exact Newton steps when the Newton decrement (in units of the
+# objective, a log-likelihood) is below this, or after this many iterations (scoring converges
+# only linearly, slowly where the Fisher information is a poor model of the curvature).
+_SCORING_SWITCH_DECREMENT = 1e-2
+_SCORING_SWITCH_STEPS = 4
 
 
 def _optimistix(f, u0, solver, max_steps):
@@ -389,26 +488,6 @@ def _jaxopt(f, u0, name, rtol, atol, max_steps):
     return u, jnp.asarray(state.iter_num, jnp.int32), conv
 
 
-def _to_x_space(to_x, u, gu, hu):
-    """Exact gradient and Hessian with respect to x from those with respect to u.
-
-    ``to_x`` acts elementwise, so with ``x' = dx/du`` and ``x'' = d2x/du2``:
-    ``g_u = x' g_x`` and ``H_u = diag(x') H_x diag(x') + diag(x'' g_x)``.
-    """
-    import jax
-    import jax.numpy as jnp
-
-    ones = jnp.ones_like(u)
-
-    def first(uu):
-        return jax.jvp(to_x, (uu,), (ones,))
-
-    (x, d1), (_, d2) = jax.jvp(first, (u,), (ones,))
-    gx = gu / d1
-    hx = (hu - jnp.diag(d2 * gx)) / jnp.outer(d1, d1)
-    return x, gx, 0.5 * (hx + hx.T)
-
-
 # --------------------------------------------------------------------------------------------
 # Front-end
 # --------------------------------------------------------------------------------------------
@@ -423,6 +502,7 @@ def minimize(
     rtol=None,
     atol=None,
     max_steps=None,
+    curvature=None,
 ):
     """Minimise ``fun(x, *args)`` over the 1-D array ``x``: pure, jittable and vmappable.
 
@@ -446,7 +526,12 @@ def minimize(
         ``rtol = 1e-7, atol = 1e-5`` in float32 for ``"newton"``; ``rtol = atol = 1e-8``
         (float64) or ``1e-5`` (float32) for the quasi-Newton solvers.
     max_steps : int, optional
-        Iteration limit (default 100 for ``"newton"``, 1000 otherwise).
+        Iteration limit (default 100 for ``"newton"`` and ``"scoring"``, 1000 otherwise).
+    curvature : callable, optional
+        ``curvature(x, *args) -> (value, grad, B)``: ``fun``, its gradient and a symmetric
+        approximation ``B`` of its Hessian with respect to ``x`` (for a negative
+        log-likelihood, the Fisher information). Required by, and only used by, the
+        ``"scoring"`` solver. Static (hashable), like ``fun``.
 
     Returns
     -------
@@ -491,7 +576,9 @@ def minimize(
     name = solver if isinstance(solver, str) else None
     if name is not None and name not in SOLVERS:
         raise ValueError(f"unknown solver {solver!r}; choose one of {SOLVERS}")
-    if name == "newton":
+    if name == "scoring" and curvature is None:
+        raise ValueError("the 'scoring' solver needs a curvature function (curvature=...)")
+    if name in ("newton", "scoring"):
         rtol = (1e-14 if f64 else 1e-7) if rtol is None else rtol
         atol = (1e-12 if f64 else 1e-5) if atol is None else atol
     else:
@@ -504,14 +591,16 @@ def minimize(
         # Called eagerly: run one compiled program (cached per function, bounds and options)
         # instead of dispatching every operation.
         try:
-            hash((fun, bounds, solver))
+            hash((fun, bounds, solver, curvature))
         except TypeError:
             pass
         else:
             return _minimize_jit()(
-                fun, x0, args, bounds, solver, rtol, atol, max_steps, kinds, lows, highs
+                fun, x0, args, bounds, solver, rtol, atol, max_steps, kinds, lows, highs, curvature
             )
-    return _minimize_impl(fun, x0, args, bounds, solver, rtol, atol, max_steps, kinds, lows, highs)
+    return _minimize_impl(
+        fun, x0, args, bounds, solver, rtol, atol, max_steps, kinds, lows, highs, curvature
+    )
 
 
 def _any_tracer(*trees):
@@ -535,24 +624,99 @@ def compact_jit(fn, **kwargs):
     return jax.jit(fn, compiler_options=options, **kwargs)
 
 
+def map_fits(fn, *xs):
+    """``fn`` over the leading axis of ``xs``: one independent fit (or any loop) per element.
+
+    On CPU the elements are processed one after the other inside the compiled program
+    (``lax.map``): each fit then stops after its own number of iterations and works on data
+    that stay in cache, which is 2-5 times faster than ``vmap``, whose vectorised while-loop
+    runs every fit for as many iterations as the slowest one needs and streams
+    ``(batch, n_param, n_freq)`` temporaries through memory. On GPUs and TPUs the fits are
+    vectorised with ``vmap``. The results are the same either way.
+    """
+    import jax
+
+    if jax.default_backend() == "cpu":
+        return jax.lax.map(lambda args: fn(*args), xs)
+    return jax.vmap(fn)(*xs)
+
+
+def default_workers():
+    """Number of threads that batched fits use: the usable CPU cores on the CPU backend, else 1.
+
+    A compiled JAX computation runs on one core of the CPU backend (for the small arrays of
+    spectral fits), so `parallel_map` spreads independent batches over threads, one per core.
+    """
+    import os
+
+    import jax
+
+    if jax.default_backend() != "cpu":
+        return 1
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover (not Linux)
+        return max(1, os.cpu_count() or 1)
+
+
+def parallel_map(fn, items, n_workers=None):
+    """Yield ``fn(item)`` for each item, in order, computed by up to ``n_workers`` threads.
+
+    ``fn`` calls compiled JAX functions (which release the GIL), so the threads run on separate
+    cores. JAX's scoped 64-bit mode is thread-local: the caller's setting is re-entered in each
+    worker. ``n_workers`` defaults to `default_workers`.
+    """
+    import concurrent.futures
+
+    import jax
+
+    from ._config import x64_scope
+
+    items = list(items)
+    n_workers = default_workers() if n_workers is None else int(n_workers)
+    x64 = bool(jax.config.jax_enable_x64)
+
+    def call(item):
+        with x64_scope(x64):
+            return fn(item)
+
+    if n_workers <= 1 or len(items) <= 1:
+        for item in items:
+            yield call(item)
+        return
+    with concurrent.futures.ThreadPoolExecutor(min(n_workers, len(items))) as pool:
+        yield from pool.map(call, items)
+
+
 @functools.cache
 def _minimize_jit():
-    return compact_jit(_minimize_impl, static_argnums=(0, 3, 4, 5, 6, 7, 8, 9, 10))
+    return compact_jit(_minimize_impl, static_argnums=(0, 3, 4, 5, 6, 7, 8, 9, 10, 11))
 
 
-def _minimize_impl(fun, x0, args, bounds, solver, rtol, atol, max_steps, kinds, lows, highs):
+def _minimize_impl(
+    fun, x0, args, bounds, solver, rtol, atol, max_steps, kinds, lows, highs, curvature=None
+):
     import jax.numpy as jnp
 
     name = solver if isinstance(solver, str) else None
-    to_x, to_u = _make_transforms(kinds, lows, highs)
+    to_x, u0 = _make_opt_transforms(kinds, lows, highs, x0)
 
     def f(u):
         return fun(to_x(u), *args)
 
-    u0 = to_u(x0)
+    def fun_x(x):
+        return fun(x, *args)
+
+    def curvature_x(x):
+        return curvature(x, *args)
+
     fgh = None
     if name == "newton":
-        u, n_steps, conv, fgh = _newton(f, u0, rtol, atol, max_steps)
+        u, n_steps, conv, fgh = _newton(_value_grad_hess(fun_x), to_x, u0, rtol, atol, max_steps)
+    elif name == "scoring":
+        u, n_steps, conv, fgh = _newton(
+            _value_grad_hess(fun_x), to_x, u0, rtol, atol, max_steps, vgb=curvature_x
+        )
     elif name in ("bfgs", "lbfgs"):
         import optimistix as optx
 
@@ -565,15 +729,17 @@ def _minimize_impl(fun, x0, args, bounds, solver, rtol, atol, max_steps, kinds, 
     else:
         u, n_steps, conv = _optimistix(f, u0, solver, max_steps)
 
+    # The exact Hessian in the original parameters at the optimum (also on a bound, where
+    # dx/du = 0): from the Newton loop, or computed here for the other solvers.
+    x = to_x(u)
     if fgh is None:
-        fgh = _value_grad_hess(f)(u)
-    fu, gu, hu = fgh
-    x, gx, hx = _to_x_space(to_x, u, gu, hu)
+        fgh = _value_grad_hess(fun_x)(x)
+    fx, gx, hx = fgh
     cov = jnp.linalg.inv(hx)
-    conv = conv & jnp.isfinite(fu) & jnp.all(jnp.isfinite(x))
+    conv = conv & jnp.isfinite(fx) & jnp.all(jnp.isfinite(x))
     return MinimizeResult(
         x=x,
-        fun=fu,
+        fun=fx,
         grad_norm=jnp.max(jnp.abs(gx)),
         n_steps=n_steps,
         converged=conv,

@@ -95,3 +95,13 @@ def test_error_bars_match_scatter_of_200_simulations(rng):
             scatter = np.std(table[name], ddof=1)
             reported = np.mean(table[f"{name}_err"])
             assert abs(scatter / reported - 1) < 0.15, (m, name, scatter, reported)
+
+
+def test_result_does_not_depend_on_threads(rng):
+    freq = np.linspace(0.02, 5.0, 256)
+    model = _plc()
+    powers = model(freq) * rng.exponential(size=(7, freq.size))
+    one = fit_batch(model, freq, powers, p0=[1.5, 1.2, 1.0], n_workers=1)
+    three = fit_batch(model, freq, powers, p0=[1.5, 1.2, 1.0], n_workers=3)  # parts 3, 3, 1
+    for name in one.colnames:
+        np.testing.assert_array_equal(one[name], three[name])

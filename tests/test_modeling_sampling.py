@@ -166,6 +166,7 @@ def test_calibrate_lrt_agrees_with_chi2_limit_and_is_reproducible():
     expected = stats.chi2(1).sf(parest.lrt_obs)
     assert abs(pval - expected) < 4 * np.sqrt(expected * (1 - expected) / 1000) + 0.01
     again = PSDParEst(_powerspectrum(freq, power))
+    again.n_workers = 1  # chunks one after the other instead of in parallel threads
     assert again.calibrate_lrt(ll1, [3.0], ll2, [0.0, 3.0], nsim=1000, seed=3) == pval
     np.testing.assert_array_equal(again.lrt_sim, sims)
 

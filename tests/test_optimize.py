@@ -22,6 +22,14 @@ def _nll(p, f, power):
     return jnp.sum(jnp.log(s) + power / s)
 
 
+def _nll_fisher(p, f, power):
+    """Value, gradient and Fisher information (J^T diag(1/S^2) J) of `_nll`."""
+    s = _model(p, f)
+    jac = jax.jacfwd(_model)(p, f)
+    value, ds = jax.value_and_grad(lambda m: jnp.sum(jnp.log(m) + power / m))(s)
+    return value, jac.T @ ds, (jac / s[:, None] ** 2).T @ jac
+
+
 @pytest.fixture
 def problem(rng):
     f = np.linspace(0.05, 5.0, 512)
@@ -56,7 +64,8 @@ def test_solvers_match_scipy(x64, problem, solver):
     f, power = problem
     p0 = np.array([1.0, 1.0, 1.0])
     ref_x, ref_fun = _scipy_fit(f, power, p0)
-    res = minimize(_nll, p0, args=(f, power), solver=solver)
+    curvature = _nll_fisher if solver == "scoring" else None
+    res = minimize(_nll, p0, args=(f, power), solver=solver, curvature=curvature)
     assert bool(res.converged)
     np.testing.assert_allclose(res.x, ref_x, rtol=2e-5)
     np.testing.assert_allclose(res.fun, ref_fun, rtol=1e-10)
@@ -215,3 +224,62 @@ def test_jaxopt_import_warning_does_not_leak():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
+
+
+@pytest.mark.parametrize("bounds", [[(0.0, None)], [(0.0, 5.0)], [(None, 0.0)]])
+def test_optimum_on_a_bound_converges_quadratically(x64, bounds):
+    # The unconstrained minimum (x = -1 or +1) lies outside: the answer is the bound 0.
+    target = 1.0 if bounds[0][0] is None else -1.0
+    x0 = np.array([-2.0 if bounds[0][0] is None else 2.0])
+    res = minimize(lambda x: jnp.sum((x - target) ** 2), x0, bounds=bounds)
+    assert bool(res.converged)
+    assert abs(float(res.x[0])) < 1e-7
+    assert int(res.n_steps) <= 12  # the exp/sigmoid transforms needed ~30 steps here
+    np.testing.assert_allclose(res.hess, [[2.0]], rtol=1e-12)  # exact Hessian on the bound
+
+
+def test_undetermined_parameter_does_not_prevent_convergence(x64):
+    # A "line" of amplitude a >= 0 (optimum on a = 0) whose position b then has no effect.
+    def fun(p):
+        a, b = p
+        return (a + 1.0) ** 2 + a * (b - 3.0) ** 2
+
+    res = minimize(fun, np.array([1.0, 0.5]), bounds=[(0.0, None), None])
+    assert bool(res.converged)
+    assert float(res.x[0]) < 1e-7
+
+
+def test_scoring_equals_newton_and_needs_curvature(x64, problem):
+    f, power = problem
+    p0 = np.array([1.0, 1.0, 1.0])
+    bounds = [(0, None), (-5, 5), (0, None)]
+    newton = minimize(_nll, p0, args=(f, power), bounds=bounds)
+    scoring = minimize(
+        _nll, p0, args=(f, power), bounds=bounds, solver="scoring", curvature=_nll_fisher
+    )
+    assert bool(scoring.converged)
+    # both stop at a Newton decrement < ~1e-11: |dx| < ~5e-6 sigma
+    sigma = np.sqrt(np.diag(newton.cov))
+    assert np.all(np.abs(np.asarray(scoring.x) - np.asarray(newton.x)) < 1e-5 * sigma)
+    np.testing.assert_allclose(scoring.fun, newton.fun, rtol=1e-14)
+    # the covariance is the exact one, not the Fisher approximation used in the iterations
+    hess = jax.jit(jax.hessian(_nll))(scoring.x, f, power)
+    np.testing.assert_allclose(scoring.hess, hess, rtol=1e-10)
+    np.testing.assert_allclose(scoring.cov, newton.cov, rtol=1e-4)
+    fisher = np.asarray(_nll_fisher(scoring.x, f, power)[2])
+    assert not np.allclose(np.linalg.inv(fisher), scoring.cov, rtol=1e-3)
+    with pytest.raises(ValueError, match="curvature"):
+        minimize(_nll, p0, args=(f, power), solver="scoring")
+
+
+def test_map_fits_and_parallel_map_keep_order_and_precision(x64):
+    from stingray_jax.optimize import map_fits, parallel_map
+
+    xs = jnp.arange(5.0)
+    np.testing.assert_array_equal(map_fits(lambda x, y: x * y, xs, xs + 1), xs * (xs + 1))
+    with jax.enable_x64(False):
+        dtypes = list(parallel_map(lambda i: (i, jnp.ones(1).dtype), range(6), n_workers=3))
+    assert dtypes == [(i, jnp.float32) for i in range(6)]
+    with jax.enable_x64(True):  # the scoped setting reaches the worker threads
+        dtypes = list(parallel_map(lambda i: jnp.ones(1).dtype, range(4), n_workers=2))
+    assert dtypes == [jnp.float64] * 4

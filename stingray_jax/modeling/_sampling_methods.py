@@ -102,9 +102,9 @@ def _simulate_and_fit(key, s_batch, jm_sim, data, m, fits):
     ``solver`` static). Returns, per fit, ``(x, fun, converged, max_outlier)`` with a leading
     simulation axis, where ``max_outlier`` is the highest ``2 P / best-fit model``.
     """
-    import jax
     import jax.numpy as jnp
 
+    from ..optimize import map_fits
     from .parameterestimation import fit_pure
 
     x = data["x"]
@@ -118,7 +118,7 @@ def _simulate_and_fit(key, s_batch, jm_sim, data, m, fits):
             max_outlier = jnp.max(2.0 * y / fjm(res.x, x))
             return res.x, res.fun, res.converged, max_outlier
 
-        out.append(jax.vmap(fit_one)(sims))
+        out.append(map_fits(fit_one, sims))
     return tuple(out)
 
 
@@ -126,7 +126,7 @@ class _Calibrator:
     """Compiled simulate-and-fit for one static configuration (cached, see `_calibrator`)."""
 
     def __init__(self, statics):
-        import jax
+        from ..optimize import compact_jit
 
         self.statics = statics
 
@@ -137,7 +137,7 @@ class _Calibrator:
             )
             return _simulate_and_fit(key, s_batch, jm_sim, data, m, fits)
 
-        self.run = jax.jit(run)
+        self.run = compact_jit(run)
 
 
 @functools.cache
@@ -395,6 +395,8 @@ class PSDSimulationMixin:
     for :class:`PSDParEst`."""
 
     chunk_size = DEFAULT_CHUNK_SIZE
+    #: Threads running chunks in parallel (None: one per CPU core on the CPU backend, else 1).
+    n_workers = None
 
     def _run_simulations(self, s_all, lpost_sim, fit_specs, seed, desc):
         """Simulate ``len(s_all)`` spectra from ``lpost_sim``'s model and fit each spec.
@@ -403,6 +405,8 @@ class PSDSimulationMixin:
         ``(x, fun, converged, max_outlier)`` over the simulations.
         """
         import jax
+
+        from ..optimize import parallel_map
 
         ll_sim, _ = _objective(lpost_sim, False)
         s_all = np.atleast_2d(np.asarray(s_all, dtype=np.float64))
@@ -433,7 +437,8 @@ class PSDSimulationMixin:
         results = [([], [], [], []) for _ in fit_specs]
         with x64_scope():
             keys = jax.random.split(jax.random.key(int(seed)), n_chunks)
-            for c in _progress(range(n_chunks), n_chunks, desc):
+
+            def run_chunk(c):
                 batch = s_all[c * chunk : (c + 1) * chunk]
                 n_real = batch.shape[0]
                 if n_real < chunk:  # pad the last chunk: same shapes, no recompilation
@@ -441,9 +446,14 @@ class PSDSimulationMixin:
                 fits = calibrator.run(
                     keys[c], batch, ll_sim._jm, ll_sim._data, m, tuple(jms), tuple(t0s)
                 )
+                return [[np.asarray(value)[:n_real] for value in fit] for fit in fits]
+
+            # chunks run in parallel threads on the CPU cores (see optimize.parallel_map)
+            chunks = parallel_map(run_chunk, range(n_chunks), self.n_workers)
+            for fits in _progress(chunks, n_chunks, desc):
                 for k, fit in enumerate(fits):
                     for store, value in zip(results[k], fit):
-                        store.append(np.asarray(value)[:n_real])
+                        store.append(value)
         return [tuple(np.concatenate(a) for a in r) for r in results]
 
     def _report_failures(self, ok, what):

