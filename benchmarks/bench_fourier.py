@@ -85,7 +85,7 @@ def bench_b(repeat=3):
     return r64, r32
 
 
-def bench_c(repeat=3):
+def bench_c(repeat=15):
     import nifty_ls
     from astropy.timeseries import LombScargle
 
@@ -124,7 +124,7 @@ def bench_c(repeat=3):
     with jax.enable_x64(True):
         tbj, ybj = jax.numpy.asarray(tb), jax.numpy.asarray(yb)
         cold_b, warm_b = cold_and_warm(
-            lambda: lomb_scargle(tbj, ybj, freq, method="nufft", **kw), repeat=repeat
+            lambda: lomb_scargle(tbj, ybj, freq, method="nufft", **kw), repeat=3
         )
 
     def nifty_loop():
@@ -133,7 +133,7 @@ def bench_c(repeat=3):
             for i in range(nb)
         ]
 
-    nif_b = _time(nifty_loop, repeat)
+    nif_b = _time(nifty_loop, 3)
     print(f"(c) batch of {nb} series with different times")
     r3 = report("(c) lomb_scargle batch", cold_b, warm_b, nif_b, "nifty-ls loop")
     return r1, r2, r3
