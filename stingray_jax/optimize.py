@@ -30,12 +30,15 @@ Solvers
         of spectral fitting (a handful to ~20 parameters, thousands of frequencies) it converges
         in 5-20 iterations and needs no line search.
     ``"scoring"``
-        The same trust-region iterations with the approximate Hessian ``B`` returned by the
-        ``curvature`` argument (for a negative log-likelihood: the Fisher information, which is
-        Fisher scoring) instead of the exact one. Each iteration then needs only the model's
-        Jacobian (forward mode), not a second-order derivative, which makes it about three times
-        cheaper; the exact Hessian is computed once, at the optimum. The likelihood fits of
-        `stingray_jax.modeling` and `stingray_jax.batch` use it by default.
+        The same trust-region iterations, but the first ones use the approximate Hessian ``B``
+        returned by the ``curvature`` argument (for a negative log-likelihood: the Fisher
+        information, hence Fisher scoring), which needs only the model's Jacobian (forward
+        mode) rather than a second-order derivative and is about three times cheaper. Once the
+        Newton decrement is below 1e-2, or after four iterations, the iterations switch to the
+        exact Hessian (Fisher scoring alone converges only linearly, slowly where the
+        expected curvature is a poor model of the observed one), and convergence is declared
+        on the exact Hessian only. The likelihood fits of `stingray_jax.modeling` and
+        `stingray_jax.batch` use it by default.
     ``"bfgs"``, ``"lbfgs"``
         ``optimistix.BFGS`` / ``optimistix.LBFGS`` (Cauchy termination on ``rtol``/``atol``).
     ``"optax_lbfgs"``
@@ -132,6 +135,11 @@ def _parse_bounds(bounds, n):
 
 def transform_bounds(bounds, n):
     """Return ``(to_x, to_u)``: the smooth bijections between free ``u`` and bounded ``x``.
+
+    ``x = low + exp(u)``, ``x = high - exp(u)`` or ``x = low + (high - low) sigmoid(u)``: the
+    transforms of the samplers (`stingray_jax.sampling`), where a bijection with a simple
+    Jacobian is needed. `minimize` uses MINUIT's transforms instead (see the module
+    documentation), which reach a bound at a finite ``u``.
 
     Parameters
     ----------

@@ -57,7 +57,8 @@ def _kinds(low, high):
 def to_constrained(u, low, high):
     """Map unconstrained ``u`` into the box ``(low, high)``; return ``(x, log|dx/du|)``.
 
-    The bijections are those of the optimiser (`stingray_jax.optimize.transform_bounds`):
+    The bijections are those of `stingray_jax.optimize.transform_bounds` (the optimiser uses
+    MINUIT's non-bijective transforms instead, see `stingray_jax.optimize`):
     :math:`x = l + (h - l)\\,\\sigma(u)` for two-sided bounds, :math:`x = l + e^u` or
     :math:`x = h - e^u` for one-sided ones, identity for open parameters. ``low`` and ``high``
     are static (NumPy), ``u`` may be traced.
