@@ -304,7 +304,7 @@ def run_fit(args, stream=None):
     print(f"\n  -log L      {res.result:.6f}", file=out)
     print(f"  AIC         {2 * k - 2 * loglike:.4f}   (2k - 2 log L)", file=out)
     print(f"  BIC         {k * np.log(n) - 2 * loglike:.4f}   (k ln n - 2 log L)", file=out)
-    print(f"  converged   {res.converged} ({res.n_steps} Newton steps)", file=out)
+    print(f"  converged   {res.converged} ({res.n_steps} solver iterations)", file=out)
 
     if args.plot:
         _plot(freq, power, res.mfit, args.plot, label, args.model)
