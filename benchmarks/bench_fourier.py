@@ -60,7 +60,7 @@ def bench_a(repeat=3):
     return report("(a) AveragedPowerspectrum.from_events", cold, warm, ref)
 
 
-def bench_b(repeat=3):
+def bench_b(repeat=5):
     from stingray import fourier as sf
 
     from stingray_jax.fourier import avg_pds_batch
