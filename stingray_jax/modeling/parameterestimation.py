@@ -453,6 +453,9 @@ class _NumpyResult:
     """Host copy of a fit: the `MinimizeResult` fields plus ``mfit`` and ``loglike``."""
 
     def __init__(self, r, mfit, loglike):
+        import jax
+
+        r, mfit, loglike = jax.device_get((r, mfit, loglike))  # one transfer for all fields
         self.x = np.asarray(r.x, dtype=np.float64)
         self.fun = float(r.fun)
         self.cov = np.asarray(r.cov, dtype=np.float64)
