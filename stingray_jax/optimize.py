@@ -632,7 +632,7 @@ def compact_jit(fn, **kwargs):
     return jax.jit(fn, compiler_options=options, **kwargs)
 
 
-def map_fits(fn, *xs):
+def map_fits(fn, *xs, vectorize=None):
     """``fn`` over the leading axis of ``xs``: one independent fit (or any loop) per element.
 
     On CPU the elements are processed one after the other inside the compiled program
@@ -640,13 +640,16 @@ def map_fits(fn, *xs):
     that stay in cache, which is 2-5 times faster than ``vmap``, whose vectorised while-loop
     runs every fit for as many iterations as the slowest one needs and streams
     ``(batch, n_param, n_freq)`` temporaries through memory. On GPUs and TPUs the fits are
-    vectorised with ``vmap``. The results are the same either way.
+    vectorised with ``vmap``. The results are the same either way; ``vectorize`` (default:
+    ``True`` except on the CPU backend) forces the choice.
     """
     import jax
 
-    if jax.default_backend() == "cpu":
-        return jax.lax.map(lambda args: fn(*args), xs)
-    return jax.vmap(fn)(*xs)
+    if vectorize is None:
+        vectorize = jax.default_backend() != "cpu"
+    if vectorize:
+        return jax.vmap(fn)(*xs)
+    return jax.lax.map(lambda args: fn(*args), xs)
 
 
 def default_workers():

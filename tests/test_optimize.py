@@ -283,3 +283,32 @@ def test_map_fits_and_parallel_map_keep_order_and_precision(x64):
     with jax.enable_x64(True):  # the scoped setting reaches the worker threads
         dtypes = list(parallel_map(lambda i: jnp.ones(1).dtype, range(4), n_workers=2))
     assert dtypes == [jnp.float64] * 4
+
+
+@pytest.mark.parametrize("solver", ["newton", "scoring"])
+def test_map_fits_sequential_equals_vectorised_fits(x64, rng, solver):
+    """The CPU path (lax.map) and the accelerator path (vmap) of batched fits agree."""
+    from stingray_jax.optimize import map_fits
+
+    curvature = _nll_fisher if solver == "scoring" else None
+
+    f = np.linspace(0.05, 5.0, 256)
+    powers = _model(np.array([2.0, 1.3, 1.5]), f) * rng.exponential(size=(4, f.size))
+    bounds = [(0, None), (-5, 5), (0, None)]
+
+    def fit(y):
+        return minimize(
+            _nll,
+            jnp.array([1.0, 1.0, 1.0]),
+            (f, y),
+            bounds=bounds,
+            solver=solver,
+            curvature=curvature,
+        )
+
+    seq = jax.jit(lambda ys: map_fits(fit, ys, vectorize=False))(powers)
+    vec = jax.jit(lambda ys: map_fits(fit, ys, vectorize=True))(powers)
+    assert np.all(np.asarray(seq.converged))
+    assert np.all(np.asarray(vec.converged))
+    np.testing.assert_allclose(seq.x, vec.x, rtol=1e-9)
+    np.testing.assert_allclose(seq.cov, vec.cov, rtol=1e-7)
