@@ -20,9 +20,11 @@ Bounds
 Solvers
     ``"newton"`` (default)
         A trust-region Newton method with the *exact* Hessian (computed by forward-over-reverse
-        differentiation): the step solves ``(|H| + lambda) d = -g`` in the eigenbasis of ``H``
-        (negative curvature is flipped, so saddles are escaped), and ``lambda`` is adapted from
-        the ratio of actual to predicted decrease. It stops when the Newton decrement
+        differentiation): the step solves ``(|H_s| + lambda) d = -g`` in the eigenbasis of
+        ``H_s``, the Hessian scaled to a unit diagonal (Marquardt's scaling, so that the damping
+        does not depend on the units of the parameters and does not freeze directions of small
+        curvature); negative curvature is flipped, so saddles are escaped, and ``lambda`` is
+        adapted from the ratio of actual to predicted decrease. It stops when the Newton decrement
         ``g^T H^{-1} g / 2`` (the predicted distance to the minimum in units of ``fun``) falls
         below ``atol + rtol * |fun|`` with no direction of significant negative curvature
         (directions of zero curvature and zero gradient, such as the position of a line whose
@@ -66,7 +68,7 @@ __all__ = ["SOLVERS", "MinimizeResult", "map_fits", "minimize", "transform_bound
 
 SOLVERS = ("newton", "scoring", "bfgs", "lbfgs", "optax_lbfgs", "jaxopt_lbfgs", "jaxopt_bfgs")
 
-_DEFAULT_MAX_STEPS = {"newton": 100, "scoring": 100}
+_DEFAULT_MAX_STEPS = {"newton": 200, "scoring": 200}
 
 
 class MinimizeResult(NamedTuple):
@@ -368,7 +370,10 @@ def _newton(vgh, to_x, u0, rtol, atol, max_steps, vgb=None):
         gx = jnp.where(accept, gx_new, gx)
         hx = jnp.where(accept, hx_new, hx)
         h_exact = jnp.where(accept, exact, h_exact)
-        # Stopping test and next step from one eigendecomposition of the current Hessian.
+        # Stopping test and next step from one eigendecomposition of the Hessian scaled to a
+        # unit diagonal (Marquardt's scaling): the damping lam then acts relative to each
+        # parameter's own curvature, so it does not freeze directions of small curvature
+        # (long valleys of nearly degenerate parameters) the way lam * max|eigenvalue| did.
         w, v = jnp.linalg.eigh(h)
         gv = v.T @ g
         wmax = jnp.max(jnp.abs(w))
@@ -383,7 +388,14 @@ def _newton(vgh, to_x, u0, rtol, atol, max_steps, vgb=None):
         conv = small & h_exact
         # Converged on an approximate Hessian: evaluate the exact one at the same point.
         force = small & ~h_exact
-        d = -v @ (gv / (wabs + lam * wmax))
+        hdiag = jnp.abs(jnp.diagonal(h))
+        scale = jnp.sqrt(jnp.maximum(hdiag, eps * jnp.max(hdiag) + tiny))
+        ws, vs = jnp.linalg.eigh(h / (scale[:, None] * scale[None, :]))
+        gs = vs.T @ (g / scale)
+        wsabs = jnp.abs(ws)
+        wsmax = jnp.max(wsabs)
+        wsabs = jnp.maximum(wsabs, eps * wsmax + tiny)
+        d = -(vs @ (gs / (wsabs + lam * wsmax))) / scale
         pred = jnp.where(force, 0.0, -(g @ d + 0.5 * d @ (h @ d)))
         # Not finite at the start, or damping so large that steps are negligible: give up.
         stalled = (first & ~finite) | (lam > 1e12)
@@ -534,7 +546,7 @@ def minimize(
         ``rtol = 1e-7, atol = 1e-5`` in float32 for ``"newton"``; ``rtol = atol = 1e-8``
         (float64) or ``1e-5`` (float32) for the quasi-Newton solvers.
     max_steps : int, optional
-        Iteration limit (default 100 for ``"newton"`` and ``"scoring"``, 1000 otherwise).
+        Iteration limit (default 200 for ``"newton"`` and ``"scoring"``, 1000 otherwise).
     curvature : callable, optional
         ``curvature(x, *args) -> (value, grad, B)``: ``fun``, its gradient and a symmetric
         approximation ``B`` of its Hessian with respect to ``x`` (for a negative

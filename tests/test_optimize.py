@@ -312,3 +312,19 @@ def test_map_fits_sequential_equals_vectorised_fits(x64, rng, solver):
     assert np.all(np.asarray(vec.converged))
     np.testing.assert_allclose(seq.x, vec.x, rtol=1e-9)
     np.testing.assert_allclose(seq.cov, vec.cov, rtol=1e-7)
+
+
+def test_newton_steps_are_scale_invariant_in_curved_valleys(x64):
+    """Marquardt-scaled damping: a badly scaled Rosenbrock valley is no harder than the plain
+    one (with damping proportional to the largest eigenvalue it took > 500 iterations)."""
+
+    def rosen(x):
+        return jnp.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2)
+
+    scales = jnp.array([1.0, 1e-3, 1.0, 1e3])
+    plain = minimize(rosen, np.array([-1.2, 1.0, -1.2, 1.0]))
+    scaled = minimize(lambda x: rosen(x * scales), np.array([-1.2, 1e3, -1.2, 1e-3]))
+    assert bool(plain.converged)
+    assert bool(scaled.converged)
+    assert int(scaled.n_steps) <= 60
+    np.testing.assert_allclose(np.asarray(scaled.x) * np.asarray(scales), 1.0, rtol=1e-5)
