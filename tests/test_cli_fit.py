@@ -95,5 +95,6 @@ def test_several_files_are_averaged():
     two, res2 = run_fit(parser.parse_args(["fit", path, path, *common]), stream=io.StringIO())
     assert two.m == 2 * one.m
     np.testing.assert_allclose(two.power, one.power, rtol=1e-12)
-    np.testing.assert_allclose(res2.p_opt, res1.p_opt, rtol=1e-8)
+    # the same optimum, to the solver's precision (Newton decrement < 1e-13 |log L|)
+    assert np.all(np.abs(res2.p_opt - res1.p_opt) < 1e-4 * res2.err)
     np.testing.assert_allclose(res2.err, res1.err / np.sqrt(2), rtol=1e-6)
