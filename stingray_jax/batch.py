@@ -17,7 +17,6 @@ __all__ = ["fit_batch"]
 
 @functools.cache
 def _batch_jit():
-
     from .modeling.parameterestimation import fit_pure
     from .optimize import compact_jit, map_fits
 
