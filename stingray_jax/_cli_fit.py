@@ -35,7 +35,18 @@ def _number(node, expr):
     if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
         if isinstance(node.value, bool):
             raise ValueError(f"model expression {expr!r}: parameter values must be numbers")
-        return float(node.value)
+        try:
+            value = float(node.value)
+        except OverflowError:
+            value = math.inf
+        if not math.isfinite(value):
+            text = ast.get_source_segment(expr.strip(), node) or repr(node.value)
+            if len(text) > 20:
+                text = f"{text[:8]}...{text[-4:]} ({len(text)} characters)"
+            raise ValueError(
+                f"model expression: parameter value {text} is not a finite floating-point number"
+            )
+        return value
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
         value = _number(node.operand, expr)
         return -value if isinstance(node.op, ast.USub) else value
@@ -193,12 +204,16 @@ def _read_spectrum(path, dt, segment_size, norm):
             events = None
         if events is not None:
             dt = 1.0 / 128 if dt is None else dt
-            _check_segment(segment_size, events.gti, path)
-            if events.time.size == 0:
+            _check_bins(segment_size, dt)
+            if events.time is None or np.size(events.time) == 0:
                 raise ValueError(f"{path!r} contains no events")
-            return AveragedPowerspectrum.from_events(
+            _check_segment(segment_size, events.gti, path)
+            _check_events_in_gtis(events.time, events.gti, path)
+            ps = AveragedPowerspectrum.from_events(
                 events, dt=dt, segment_size=segment_size, norm=norm, silent=True
             )
+            _check_frequencies(ps, segment_size, dt, path)
+            return ps
         lc = None
         for fmt in ("ogip", None):
             try:
@@ -209,6 +224,33 @@ def _read_spectrum(path, dt, segment_size, norm):
         if lc is None:
             raise OSError(f"cannot read {path!r} as an event file or a light curve ({errors[0]})")
         return _lc_spectrum(lc, dt, segment_size, norm, path)
+
+
+def _check_bins(segment_size, dt):
+    if segment_size / dt < 2:
+        raise ValueError(
+            f"dt = {dt:g} s is too large for segments of {segment_size:g} s: a segment must hold "
+            f"at least 2 bins (use a smaller --dt or a longer --segment-size)"
+        )
+
+
+def _check_events_in_gtis(times, gti, label):
+    times = np.asarray(times)
+    if gti is None or len(gti) == 0:
+        return
+    inside = np.zeros(times.shape, bool)
+    for start, stop in np.asarray(gti, dtype=float):
+        inside |= (times >= start) & (times <= stop)
+    if not np.any(inside):
+        raise ValueError(f"no event of {label} falls inside its good time intervals")
+
+
+def _check_frequencies(ps, segment_size, dt, label):
+    if ps is None or getattr(ps, "freq", None) is None or np.size(ps.freq) == 0:
+        raise ValueError(
+            f"the averaged power spectrum of {label} has no frequency: segments of "
+            f"{segment_size:g} s hold too few bins of dt = {dt:g} s (or no segment has data)"
+        )
 
 
 def _check_segment(segment_size, gti, label):
@@ -226,14 +268,20 @@ def _lc_spectrum(lc, dt, segment_size, norm, label):
     with preserve_global_state():
         from stingray import AveragedPowerspectrum
 
+        if lc.time is None or np.size(lc.time) == 0:
+            raise ValueError(f"{label} contains no light-curve bins")
         if dt is not None and not math.isclose(dt, lc.dt):
             if dt < lc.dt:
                 raise ValueError(f"dt = {dt} s is shorter than the light curve's bin ({lc.dt} s)")
+            _check_bins(segment_size, dt)
             lc = lc.rebin(dt)
+        _check_bins(segment_size, lc.dt)
         _check_segment(segment_size, lc.gti, label)
-        return AveragedPowerspectrum.from_lightcurve(
+        ps = AveragedPowerspectrum.from_lightcurve(
             lc, segment_size=segment_size, norm=norm, silent=True
         )
+        _check_frequencies(ps, segment_size, lc.dt, label)
+        return ps
 
 
 def _combine(spectra):
@@ -258,8 +306,10 @@ def run_fit(args, stream=None):
     out = sys.stdout if stream is None else stream
     if args.dt is not None and not args.dt > 0:
         raise ValueError(f"dt must be positive, got {args.dt}")
-    if not args.segment_size > 0:
+    if not args.segment_size > 0 or not math.isfinite(args.segment_size):
         raise ValueError(f"segment size must be positive, got {args.segment_size}")
+    if args.dt is not None and not math.isfinite(args.dt):
+        raise ValueError(f"dt must be finite, got {args.dt}")
     model, explicit = parse_model(args.model)
     if args.files:
         spectra = [_read_spectrum(p, args.dt, args.segment_size, args.norm) for p in args.files]
@@ -276,8 +326,16 @@ def run_fit(args, stream=None):
     ps = _combine(spectra)
     freq = np.asarray(ps.freq, dtype=float)
     power = np.asarray(ps.power, dtype=float)
+    hint = "use a longer --segment-size or a smaller --dt"
+    if freq.size < 2:
+        raise ValueError(f"the averaged power spectrum has {freq.size} frequencies: {hint}")
     start = _initial_guess(model, explicit, freq, power)
     lpost = PSDLogLikelihood(freq, power, start, m=ps.m)
+    if freq.size <= len(lpost.free_param_names):
+        raise ValueError(
+            f"the averaged power spectrum has {freq.size} frequencies, too few to fit the "
+            f"{len(lpost.free_param_names)} free parameters of {args.model!r}: {hint}"
+        )
     t0 = np.array([getattr(start, n).value for n in lpost.free_param_names])
     res = PSDParEst(ps, max_post=False).fit(lpost, t0)
 

@@ -10,7 +10,7 @@ import warnings
 
 import numpy as np
 
-__all__ = ["enable_x64", "preserve_global_state", "x64_scope"]
+__all__ = ["Precision", "enable_x64", "precision", "preserve_global_state", "x64_scope"]
 
 
 def enable_x64(enable=True):
@@ -76,3 +76,92 @@ def preserve_global_state():
             yield
     finally:
         np.seterr(**err)
+
+
+_FLOATS = {"float32": np.dtype(np.float32), "float64": np.dtype(np.float64)}
+_COMPLEX = {
+    np.dtype(np.float32): np.dtype(np.complex64),
+    np.dtype(np.float64): np.dtype(np.complex128),
+}
+
+
+def _is_jax_array(x):
+    import jax
+
+    return isinstance(x, jax.Array)
+
+
+class Precision:
+    """The working precision of one call of a public function (see `precision`).
+
+    Attributes
+    ----------
+    dtype : numpy.dtype or None
+        The floating dtype that inputs are converted to; ``None`` when JAX arrays were passed
+        and no ``dtype`` was asked for (their dtypes are kept, JAX's rules apply).
+    numpy_in : bool
+        No JAX array among the inputs: results are handed back as NumPy arrays.
+    """
+
+    def __init__(self, dtype, numpy_in):
+        self.dtype = dtype
+        self.numpy_in = numpy_in
+
+    def asarray(self, x):
+        """``x`` as a JAX array of the working dtype (complex input: the matching complex)."""
+        import jax.numpy as jnp
+
+        if self.dtype is None:
+            return jnp.asarray(x)
+        kind = np.asarray(x).dtype.kind if not _is_jax_array(x) else x.dtype.kind
+        return jnp.asarray(x, _COMPLEX[self.dtype] if kind == "c" else self.dtype)
+
+    def output(self, tree):
+        """Results as NumPy arrays for NumPy input, unchanged JAX arrays otherwise."""
+        if not self.numpy_in:
+            return tree
+        import jax
+
+        return jax.tree.map(np.asarray, tree)
+
+
+def _working_dtype(arrays, dtype):
+    numpy_in = not any(_is_jax_array(a) for a in arrays)
+    if dtype is not None:
+        name = np.dtype(dtype).name if not isinstance(dtype, str) else dtype
+        if name not in _FLOATS:
+            raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
+        return _FLOATS[name], numpy_in
+    return (np.dtype(np.float64) if numpy_in else None), numpy_in
+
+
+@contextlib.contextmanager
+def precision(*arrays, dtype=None):
+    """Context of a public entry point: float64 for NumPy input whatever JAX's global flag.
+
+    The precision policy of stingray_jax in one place. Called with the array arguments of a
+    public function (NumPy arrays, lists, scalars or JAX arrays) and its ``dtype`` argument:
+
+    - ``dtype`` given (``"float32"`` or ``"float64"``): the inputs are converted to it;
+      ``"float64"`` runs inside a scoped 64-bit context.
+    - otherwise, if any argument is a JAX array (including a tracer under ``jit``/``vmap``/
+      ``grad``), nothing is converted: JAX arrays keep their dtype.
+    - otherwise (NumPy input): float64 in a scoped 64-bit context, whatever
+      ``jax_enable_x64`` says globally; the results are handed back as NumPy arrays.
+
+    The global flag is never changed. Yields a `Precision`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import jax.numpy as jnp
+    >>> with precision(np.ones(3)) as p:
+    ...     x = p.asarray(np.ones(3))
+    ...     out = p.output(jnp.sum(x * x))
+    >>> out.dtype, type(out).__name__
+    (dtype('float64'), 'ndarray')
+    """
+    work, numpy_in = _working_dtype(arrays, dtype)
+    scope = x64_scope(True) if work == np.float64 else contextlib.nullcontext()
+    with scope:
+        yield Precision(work, numpy_in)

@@ -641,18 +641,41 @@ def _any_tracer(*trees):
     return any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree_util.tree_leaves(trees))
 
 
+# XLA CPU options that cut compile time of the Hessian-heavy fitting programs. XLA versions that
+# do not know an option reject the whole compilation ("No such compile option"), so each option is
+# probed once per process with a trivial program and dropped when it does not exist.
+_CPU_COMPILE_OPTIONS = {"xla_cpu_use_fusion_emitters": False}
+
+
+@functools.cache
+def _supported_cpu_options():
+    import jax
+
+    supported = {}
+    probe = jax.ShapeDtypeStruct((), np.float32)
+    for name, value in _CPU_COMPILE_OPTIONS.items():
+        try:
+            jax.jit(lambda x: x + 1, compiler_options={name: value}).lower(probe).compile()
+        except Exception:  # any rejection means: compile without the option
+            continue
+        supported[name] = value
+    return supported
+
+
 def compact_jit(fn, **kwargs):
     """``jax.jit`` with per-function XLA options that cut compile time of fits on CPU.
 
     XLA's CPU fusion emitters make the Hessian-heavy fitting programs several times slower to
     compile (seconds) for no run-time gain; the option is passed to this function's compilation
-    only (no global JAX or XLA setting is changed). Other backends use the defaults.
+    only (no global JAX or XLA setting is changed). Options that the installed XLA does not know
+    (``xla_cpu_use_fusion_emitters`` is gone from jax 0.12) are left out, so the function is
+    then an ordinary ``jax.jit``. Other backends use the defaults.
     """
     import jax
 
     options = None
     if jax.default_backend() == "cpu":
-        options = {"xla_cpu_use_fusion_emitters": False}
+        options = _supported_cpu_options() or None
     return jax.jit(fn, compiler_options=options, **kwargs)
 
 

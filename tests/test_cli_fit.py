@@ -98,3 +98,50 @@ def test_several_files_are_averaged():
     # the same optimum, to the solver's precision (Newton decrement < 1e-13 |log L|)
     assert np.all(np.abs(res2.p_opt - res1.p_opt) < 1e-4 * res2.err)
     np.testing.assert_allclose(res2.err, res1.err / np.sqrt(2), rtol=1e-6)
+
+
+def _modified_event_file(tmp_path, name, change):
+    from astropy.io import fits
+
+    with fits.open(os.path.join(DATA, "monol_testA.evt")) as hdus:
+        copy = fits.HDUList([hdu.copy() for hdu in hdus])
+    change(copy)
+    path = tmp_path / name
+    copy.writeto(path)
+    return str(path)
+
+
+def _no_events(hdus):
+    hdus["EVENTS"].data = hdus["EVENTS"].data[:0]
+
+
+def _outside_gtis(hdus):
+    hdus["EVENTS"].data["TIME"] = hdus["EVENTS"].data["TIME"] + 1e5
+
+
+EVT = os.path.join(DATA, "monol_testA.evt")
+
+
+@pytest.mark.parametrize(
+    ("argv", "match"),
+    [
+        (["fit", _no_events], "contains no events"),
+        (["fit", _outside_gtis], "no event of"),
+        (["fit", "--dt", "100"], "dt = 100 s is too large for segments of 64 s"),
+        (["fit", EVT, "--segment-size", "0.016", "--dt", "0.0078125"], "has no frequency"),
+        (["fit", EVT, "--segment-size", "1", "--dt", "0.25", "--model", "Lorentz1D"], "has 1 "),
+        (["fit", EVT, "--segment-size", "2", "--dt", "0.25", "--model", "Lorentz1D"], "too few"),
+        (["fit", "--model", "PowerLaw1D(alpha=" + "9" * 400 + ")"], "400 characters"),
+        (["fit", "--model", "Const1D(amplitude=-1e400)"], "not a finite"),
+        (["fit", "--segment-size", "nan"], "segment size must be positive"),
+        (["fit", "--dt", "inf"], "dt must be finite"),
+    ],
+)
+def test_bad_data_gives_one_clear_line(tmp_path, argv, match, capsys):
+    files = [_modified_event_file(tmp_path, "bad.evt", a) if callable(a) else a for a in argv]
+    argv = [*files, "--plot", ""]
+    assert cli.main(argv) == 1
+    err = capsys.readouterr().err.strip()
+    assert match in err, err
+    assert "Traceback" not in err
+    assert len(err.splitlines()) == 1

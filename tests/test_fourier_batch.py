@@ -41,13 +41,14 @@ def batch(rng):
 
 @pytest.mark.parametrize("norm", ["frac", "abs", "leahy", "none"])
 @pytest.mark.parametrize("use_common_mean", [True, False])
-def test_avg_pds_batch_equals_stingray_and_loop(x64, batch, norm, use_common_mean):
+def test_avg_pds_batch_equals_stingray_and_loop(batch, norm, use_common_mean):
     fluxes, mask = batch
     dt, seg = 0.01, 1.0
     freq, power = jf.avg_pds_batch(
         fluxes, dt, segment_size=seg, norm=norm, use_common_mean=use_common_mean, mask=mask
     )
     assert power.shape == (5, freq.size)
+    assert power.dtype == freq.dtype == np.float64  # NumPy in, x64 off: float64 out
     for i in range(fluxes.shape[0]):
         segs = _segments_of(fluxes[i], mask[i], 100)
         ref = sf.avg_pds_from_iterable(
@@ -65,7 +66,7 @@ def test_avg_pds_batch_equals_stingray_and_loop(x64, batch, norm, use_common_mea
 
 @pytest.mark.parametrize("power_type", ["all", "real", "abs"])
 @pytest.mark.parametrize("use_common_mean", [True, False])
-def test_avg_cs_batch_equals_stingray(x64, batch, rng, power_type, use_common_mean):
+def test_avg_cs_batch_equals_stingray(batch, rng, power_type, use_common_mean):
     fluxes, mask = batch
     fluxes2 = np.where(mask, rng.poisson(30.0, size=fluxes.shape), 0.0)
     _, cs = jf.avg_cs_batch(
@@ -84,7 +85,7 @@ def test_avg_cs_batch_equals_stingray(x64, batch, rng, power_type, use_common_me
         np.testing.assert_allclose(cs[i], ref["power"], rtol=1e-10)
 
 
-def test_avg_pds_batch_whole_series_and_no_recompile(x64, rng):
+def test_avg_pds_batch_whole_series_and_no_recompile(rng):
     fluxes = rng.poisson(10.0, size=(8, 256)).astype(float)
     _, power = jf.avg_pds_batch(fluxes, 0.5, norm="leahy")
     ref = sf.avg_pds_from_iterable(list(fluxes[:1]), 0.5, norm="leahy", silent=True)
@@ -95,7 +96,7 @@ def test_avg_pds_batch_whole_series_and_no_recompile(x64, rng):
     assert jf._core._avg_pds_batch_jit._cache_size() == before
 
 
-def test_batch_no_good_segment_gives_nan_and_bad_input(x64, rng):
+def test_batch_no_good_segment_gives_nan_and_bad_input(rng):
     fluxes = rng.poisson(10.0, size=(2, 200)).astype(float)
     mask = np.ones_like(fluxes, bool)
     mask[1, ::7] = False  # every segment has a masked bin
@@ -147,7 +148,7 @@ def uneven(rng):
 @pytest.mark.parametrize("normalization", ["standard", "model", "log", "psd"])
 @pytest.mark.parametrize("method", ["direct", "nufft"])
 @pytest.mark.parametrize("use_dy", [False, True])
-def test_lomb_scargle_equals_astropy_slow(x64, uneven, fit_mean, normalization, method, use_dy):
+def test_lomb_scargle_equals_astropy_slow(uneven, fit_mean, normalization, method, use_dy):
     from astropy.timeseries import LombScargle
 
     if method == "nufft":
@@ -160,10 +161,11 @@ def test_lomb_scargle_equals_astropy_slow(x64, uneven, fit_mean, normalization, 
     ours = jf.lomb_scargle(
         t, y, freq, dy=dy, fit_mean=fit_mean, normalization=normalization, method=method
     )
+    assert ours.dtype == np.float64
     np.testing.assert_allclose(ours, ref, rtol=1e-8)
 
 
-def test_lomb_scargle_batch_with_masks_equals_loop(x64, rng):
+def test_lomb_scargle_batch_with_masks_equals_loop(rng):
     pytest.importorskip("jax_finufft")
     n_series, n_max = 4, 100
     lengths = rng.integers(40, n_max + 1, n_series)
@@ -209,7 +211,7 @@ def test_lomb_scargle_bad_input(uneven):
         jf.lomb_scargle(t, bad, [0.1, 0.2])
 
 
-def test_lsft_equals_stingray(x64, uneven):
+def test_lsft_equals_stingray(uneven):
     pytest.importorskip("jax_finufft")
     t, y, _ = uneven
     freq = np.arange(0.0, 1.0, 0.01)
@@ -246,7 +248,7 @@ def _stingray_sims(n_sim, n_bins, dt, mean, rms, red_noise, seed):
     return np.array(out)
 
 
-def test_simulate_mean_and_rms_exact(x64):
+def test_simulate_mean_and_rms_exact():
     keys = jax.random.split(jax.random.key(1), 50)
     lcs = jf.simulate_lightcurve(keys, _psd, 512, 0.1, mean=200.0, rms=0.15)
     np.testing.assert_allclose(lcs.mean(axis=1), 200.0, rtol=1e-10)
@@ -259,7 +261,7 @@ def test_simulate_mean_and_rms_exact(x64):
 
 
 @pytest.mark.slow
-def test_simulate_statistically_equal_to_stingray(x64):
+def test_simulate_statistically_equal_to_stingray():
     n_sim, n_bins, dt = 300, 256, 0.1
     keys = jax.random.split(jax.random.key(7), n_sim)
     ours = np.asarray(jf.simulate_lightcurve(keys, _psd, n_bins, dt, 100.0, 0.2, red_noise=4))
@@ -280,7 +282,7 @@ def test_simulate_statistically_equal_to_stingray(x64):
     assert stats.kstest(po[::7], "expon").pvalue > 1e-3
 
 
-def test_simulate_poisson_and_array_psd(x64):
+def test_simulate_poisson_and_array_psd():
     key = jax.random.key(3)
     n_bins = 256
     arr = _psd(np.fft.rfftfreq(n_bins, 0.1)[1:])

@@ -10,6 +10,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._config import precision
+
 __all__ = [
     "avg_cs_batch",
     "avg_pds_batch",
@@ -441,8 +443,15 @@ def _cs_segment_sums(
 
 
 def _segment_n_bin(n_bins, dt, segment_size):
+    if n_bins < 2:
+        raise ValueError(f"the light curves must have at least 2 bins, got {n_bins}")
     if segment_size is None:
         return n_bins
+    if isinstance(segment_size, jax.core.Tracer):
+        raise TypeError("segment_size must be a concrete number (it sets array shapes)")
+    segment_size_np = np.asarray(segment_size, dtype=float)
+    if segment_size_np.ndim != 0 or not np.isfinite(segment_size_np) or segment_size_np <= 0:
+        raise ValueError(f"segment_size must be a positive finite number, got {segment_size!r}")
     ratio = float(segment_size) / float(dt)
     n_seg_bin = int(np.floor(ratio))
     if np.ceil(ratio) - ratio < 1e-5:  # Stingray's fix_segment_size_to_integer_samples
@@ -518,10 +527,14 @@ def _avg_cs_batch_jit(fluxes1, fluxes2, mask, dt, n_seg_bin, norm, use_common_me
     return freq, out["power"]
 
 
-def _prepare_batch(fluxes, mask, dt, segment_size):
-    fluxes = jnp.asarray(fluxes)
+def _prepare_batch(fluxes, mask, dt, segment_size, prec):
+    fluxes = prec.asarray(fluxes)
     if fluxes.ndim != 2:
         raise ValueError(f"fluxes must have shape (n_lightcurves, n_bins), got {fluxes.shape}")
+    if fluxes.shape[0] == 0:
+        raise ValueError("fluxes holds no light curve (shape (0, n_bins))")
+    if not jnp.issubdtype(fluxes.dtype, jnp.inexact):
+        fluxes = fluxes.astype(jnp.result_type(float))
     _check_dt(dt)
     if mask is not None:
         mask = jnp.asarray(mask, dtype=bool)
@@ -535,7 +548,9 @@ def _prepare_batch(fluxes, mask, dt, segment_size):
     return fluxes, mask, n_seg_bin
 
 
-def avg_pds_batch(fluxes, dt, segment_size=None, norm="frac", use_common_mean=True, mask=None):
+def avg_pds_batch(
+    fluxes, dt, segment_size=None, norm="frac", use_common_mean=True, mask=None, dtype=None
+):
     """Averaged power spectra of many light curves on a common time grid, in one call.
 
     Each row of ``fluxes`` is cut into consecutive segments of ``segment_size`` (the trailing
@@ -563,6 +578,10 @@ def avg_pds_batch(fluxes, dt, segment_size=None, norm="frac", use_common_mean=Tr
     mask : bool array, shape (n_lightcurves, n_bins), optional
         ``True`` where a bin is good. Use it for light curves of different lengths (pad with
         anything and mask the padding) or with gaps.
+    dtype : {None, "float32", "float64"}, optional
+        Working precision. By default NumPy input is computed in float64 (whatever JAX's
+        global ``jax_enable_x64`` flag) and returned as NumPy arrays, and JAX arrays keep
+        their dtype.
 
     Returns
     -------
@@ -574,8 +593,9 @@ def avg_pds_batch(fluxes, dt, segment_size=None, norm="frac", use_common_mean=Tr
     Raises
     ------
     ValueError
-        For non-positive ``dt``, non-finite fluxes, a bad ``norm``, or a ``segment_size``
-        shorter than two bins or longer than the light curves.
+        For non-positive ``dt``, non-finite fluxes, fewer than two bins, a bad ``norm``, or a
+        ``segment_size`` that is not a positive finite number, holds fewer than two bins or is
+        longer than the light curves.
 
     Examples
     --------
@@ -589,8 +609,10 @@ def avg_pds_batch(fluxes, dt, segment_size=None, norm="frac", use_common_mean=Tr
     True
     """
     norm = _check_norm(norm)
-    fluxes, mask, n_seg_bin = _prepare_batch(fluxes, mask, dt, segment_size)
-    return _avg_pds_batch_jit(fluxes, mask, dt, n_seg_bin, norm, bool(use_common_mean))
+    with precision(fluxes, mask, dt, dtype=dtype) as prec:
+        fluxes, mask, n_seg_bin = _prepare_batch(fluxes, mask, dt, segment_size, prec)
+        out = _avg_pds_batch_jit(fluxes, mask, dt, n_seg_bin, norm, bool(use_common_mean))
+        return prec.output(out)
 
 
 def avg_cs_batch(
@@ -602,6 +624,7 @@ def avg_cs_batch(
     use_common_mean=True,
     mask=None,
     power_type="all",
+    dtype=None,
 ):
     """Averaged cross spectra of many pairs of light curves on a common time grid.
 
@@ -626,6 +649,8 @@ def avg_cs_batch(
         ``True`` where both channels are good.
     power_type : str, default "all"
         ``"all"`` (complex), ``"real"`` or ``"abs"``.
+    dtype : {None, "float32", "float64"}, optional
+        Working precision, as in `avg_pds_batch` (NumPy input: float64 by default).
 
     Returns
     -------
@@ -646,10 +671,12 @@ def avg_cs_batch(
     norm = _check_norm(norm)
     if power_type not in _POWER_TYPES:
         raise ValueError(f"power_type must be one of {_POWER_TYPES}, got {power_type!r}")
-    fluxes1, mask, n_seg_bin = _prepare_batch(fluxes1, mask, dt, segment_size)
-    fluxes2, _, _ = _prepare_batch(fluxes2, mask, dt, segment_size)
-    if fluxes1.shape != fluxes2.shape:
-        raise ValueError(f"fluxes1 {fluxes1.shape} and fluxes2 {fluxes2.shape} differ in shape")
-    return _avg_cs_batch_jit(
-        fluxes1, fluxes2, mask, dt, n_seg_bin, norm, bool(use_common_mean), power_type
-    )
+    with precision(fluxes1, fluxes2, mask, dt, dtype=dtype) as prec:
+        fluxes1, mask, n_seg_bin = _prepare_batch(fluxes1, mask, dt, segment_size, prec)
+        fluxes2, _, _ = _prepare_batch(fluxes2, mask, dt, segment_size, prec)
+        if fluxes1.shape != fluxes2.shape:
+            raise ValueError(f"fluxes1 {fluxes1.shape} and fluxes2 {fluxes2.shape} differ in shape")
+        out = _avg_cs_batch_jit(
+            fluxes1, fluxes2, mask, dt, n_seg_bin, norm, bool(use_common_mean), power_type
+        )
+        return prec.output(out)

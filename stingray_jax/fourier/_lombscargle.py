@@ -15,6 +15,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._config import precision
+
 __all__ = ["lomb_scargle", "lsft"]
 
 _NORMALIZATIONS = ("standard", "model", "log", "psd")
@@ -187,10 +189,18 @@ def _ls_batch(t, y, dy, mask, freq, grid, fit_mean, center_data, normalization, 
     """The batch periodogram and whether every unmasked point is finite (one compiled call)."""
     w_raw = _prepare_weights(y, dy, mask)
     finite = jnp.all(jnp.where(w_raw > 0, jnp.isfinite(y) & jnp.isfinite(t), True))
+    if dy is not None:  # dy = 0 gives an infinite weight, a negative dy a meaningless one
+        used = jnp.ones(y.shape, bool) if mask is None else mask
+        good_dy = jnp.where(used, (dy > 0) & jnp.isfinite(dy), True)
+        finite = jnp.stack([finite, jnp.all(good_dy)])
+    else:
+        finite = jnp.stack([finite, jnp.asarray(True)])
     y, w = jax.vmap(lambda tt, yy, ww: _prep_one(tt, yy, ww, fit_mean, center_data))(t, y, w_raw)
+    # Masked points (zero weight) sit on the first unmasked time, so that whatever they hold
+    # (NaN padding included) stays out of the sums.
+    first = jnp.take_along_axis(t, jnp.argmax(w_raw > 0, axis=-1)[:, None], axis=-1)
+    t = jnp.where(w_raw > 0, t, first)
     if method == "nufft":
-        # Masked points sit on the first time (zero weight), which keeps the points finite.
-        t = jnp.where(w_raw > 0, t, t[:, :1])
         f0, df, n_freq = grid
         p = _ls_nufft_batch(t, y, w, f0, df, n_freq, fit_mean, eps)
     else:
@@ -240,6 +250,7 @@ def lomb_scargle(
     mask=None,
     method="auto",
     eps=None,
+    dtype=None,
 ):
     """Generalised Lomb-Scargle periodogram, batched and differentiable.
 
@@ -252,7 +263,10 @@ def lomb_scargle(
     Parameters
     ----------
     t : array, shape (..., N)
-        Observation times (subtract a reference epoch first for large absolute times).
+        Observation times. NumPy times are shifted to their first (unmasked) value in float64
+        before they enter JAX (the periodogram does not depend on the time origin), so absolute
+        mission times keep their precision also in float32; subtract a reference epoch
+        yourself before passing JAX arrays.
     y : array, shape (..., N)
         Observations.
     freq : array, shape (M,)
@@ -275,6 +289,10 @@ def lomb_scargle(
         ``N M > 10**6``, else ``"direct"``.
     eps : float, optional
         NUFFT tolerance; default ``1e-12`` in float64, ``1e-6`` in float32.
+    dtype : {None, "float32", "float64"}, optional
+        Working precision. By default NumPy input is computed in float64 (whatever JAX's
+        global ``jax_enable_x64`` flag) and returned as a NumPy array; JAX arrays keep their
+        dtype.
 
     Returns
     -------
@@ -283,8 +301,9 @@ def lomb_scargle(
     Raises
     ------
     ValueError
-        For mismatched shapes, an unknown ``normalization`` or ``method``, ``"nufft"`` on a
-        non-uniform grid, or non-finite unmasked data.
+        For fewer than two points or no frequency, mismatched shapes, an unknown
+        ``normalization`` or ``method``, ``"nufft"`` on a non-uniform grid, non-finite unmasked
+        data, or an unmasked ``dy`` that is not positive and finite.
 
     Examples
     --------
@@ -301,16 +320,45 @@ def lomb_scargle(
         raise ValueError(f"normalization must be one of {_NORMALIZATIONS}, got {normalization!r}")
     if method not in ("auto", "direct", "nufft"):
         raise ValueError(f"method must be 'auto', 'direct' or 'nufft', got {method!r}")
-    t = jnp.asarray(t)
-    y = jnp.asarray(y)
+    with precision(t, y, freq, dy, dtype=dtype) as prec:
+        if not isinstance(t, jax.Array):
+            t = _shift_epoch(t, y, mask)
+        power = _lomb_scargle(
+            prec, t, y, freq, dy, fit_mean, center_data, normalization, mask, method, eps
+        )
+        return prec.output(power)
+
+
+def _shift_epoch(t, y, mask):
+    """NumPy times minus their first unmasked value per series, in float64 (shift-invariance)."""
+    t = np.asarray(t, dtype=np.float64)
+    if t.ndim == 0 or t.shape[-1] == 0:
+        return t
+    if mask is None or isinstance(mask, jax.Array):
+        first = t[..., :1]
+    else:
+        m = np.broadcast_to(np.asarray(mask, bool), np.broadcast_shapes(t.shape, np.shape(y)))
+        idx = np.argmax(m, axis=-1)[..., None]
+        first = np.take_along_axis(np.broadcast_to(t, m.shape), idx, axis=-1)
+    first = np.where(np.isfinite(first), first, 0.0)
+    return t - first
+
+
+def _lomb_scargle(prec, t, y, freq, dy, fit_mean, center_data, normalization, mask, method, eps):
+    t = prec.asarray(t)
+    y = prec.asarray(y)
     dtype = jnp.result_type(t, y, float)
     t, y = jnp.broadcast_arrays(t.astype(dtype), y.astype(dtype))
     if t.ndim == 0:
         raise ValueError("t and y must have at least one dimension")
+    if t.shape[-1] < 2:
+        raise ValueError(f"the Lomb-Scargle periodogram needs at least 2 points, got {t.shape[-1]}")
     grid = _uniform_grid(freq)  # from the caller's array (NumPy: no device round trip)
     freq = jnp.asarray(freq, dtype)
     if freq.ndim != 1:
         raise ValueError(f"freq must be one-dimensional, got shape {freq.shape}")
+    if freq.shape[0] == 0:
+        raise ValueError("freq is empty: give at least one frequency")
     if mask is not None:
         mask = jnp.broadcast_to(jnp.asarray(mask, bool), y.shape)
     if dy is not None:
@@ -337,8 +385,11 @@ def lomb_scargle(
         method,
         float(eps),
     )
-    if not isinstance(finite, jax.core.Tracer) and not bool(finite):
-        raise ValueError("t or y contain NaN or infinite values in unmasked points")
+    if not isinstance(finite, jax.core.Tracer):
+        if not bool(finite[0]):
+            raise ValueError("t or y contain NaN or infinite values in unmasked points")
+        if not bool(finite[1]):
+            raise ValueError("dy must be positive and finite in every unmasked point")
     return out.reshape(*batch_shape, freq.shape[0])
 
 
@@ -402,7 +453,7 @@ def _lsft_nufft_jit(y, t, grid, sign=1, eps=1e-12):
     return (ft_real + 1j * ft_imag) * jnp.exp(-1j * phase)
 
 
-def lsft(y, t, freqs, sign=1, method="direct", eps=None):
+def lsft(y, t, freqs, sign=1, method="direct", eps=None, dtype=None):
     """Lomb-Scargle Fourier transform (Scargle 1989), as ``stingray.fourier.lsft_slow``.
 
     Only the non-negative frequencies are transformed (negative ones are dropped, as in
@@ -424,6 +475,9 @@ def lsft(y, t, freqs, sign=1, method="direct", eps=None):
     method : {"direct", "nufft"}, default "direct"
     eps : float, optional
         NUFFT tolerance (default ``1e-12`` in float64, ``1e-6`` in float32).
+    dtype : {None, "float32", "float64"}, optional
+        Working precision: NumPy input is computed in float64 by default (whatever JAX's global
+        flag) and returned as a NumPy array; JAX arrays keep their dtype.
 
     Returns
     -------
@@ -443,19 +497,26 @@ def lsft(y, t, freqs, sign=1, method="direct", eps=None):
     """
     freqs = np.asarray(freqs)
     freqs = freqs[freqs >= 0]
-    y = jnp.asarray(y)
-    t = jnp.asarray(t, y.dtype)
-    sign = int(np.sign(sign))
-    if method == "nufft":
-        grid = _uniform_grid(freqs)
-        if grid is None:
-            raise ValueError("method='nufft' needs uniformly spaced frequencies")
-        if eps is None:
-            eps = 1e-12 if y.dtype == jnp.float64 else 1e-6
-        return _lsft_nufft_jit(y, t, grid, sign=sign, eps=float(eps))
-    if method != "direct":
+    if method not in ("direct", "nufft"):
         raise ValueError(f"method must be 'direct' or 'nufft', got {method!r}")
-    return _lsft_jit(y, t, jnp.asarray(freqs, y.dtype), sign=sign)
+    with precision(y, t, dtype=dtype) as prec:
+        y = prec.asarray(y)
+        if not jnp.issubdtype(y.dtype, jnp.inexact):
+            y = y.astype(jnp.result_type(float))
+        t = jnp.asarray(t, y.dtype)
+        if y.ndim != 1 or t.shape != y.shape:
+            raise ValueError(f"y and t must be 1-D of equal length, got {y.shape} and {t.shape}")
+        if y.shape[0] < 2:
+            raise ValueError(f"the Lomb-Scargle transform needs at least 2 points, got {y.size}")
+        sign = int(np.sign(sign))
+        if method == "nufft":
+            grid = _uniform_grid(freqs)
+            if grid is None:
+                raise ValueError("method='nufft' needs uniformly spaced frequencies")
+            if eps is None:
+                eps = 1e-12 if y.dtype == jnp.float64 else 1e-6
+            return prec.output(_lsft_nufft_jit(y, t, grid, sign=sign, eps=float(eps)))
+        return prec.output(_lsft_jit(y, t, jnp.asarray(freqs, y.dtype), sign=sign))
 
 
 def _stingray_ls_cross(

@@ -6,6 +6,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._config import precision
+
 __all__ = ["simulate_lightcurve"]
 
 
@@ -94,12 +96,20 @@ def simulate_lightcurve(key, psd, n_bins, dt, mean, rms, red_noise=1, poisson=Fa
         power below the lowest frequency (red-noise leak).
     poisson : bool, default False
         Draw Poisson counts from the simulated rates.
-    dtype : dtype, optional
-        Floating dtype of the result (default: JAX's default float).
+    dtype : {None, "float32", "float64"}, optional
+        Floating dtype of the result. By default float64 (whatever JAX's global
+        ``jax_enable_x64`` flag), unless ``psd`` is a JAX array, whose dtype is kept, or the
+        call is traced (under ``jit``/``vmap``: JAX's default float).
 
     Returns
     -------
     counts : array, shape (n_bins,) or (n_keys, n_bins)
+
+    Raises
+    ------
+    ValueError
+        For ``n_bins < 2``, a bad ``red_noise`` or ``dt``, a negative or non-finite ``rms`` or
+        ``mean``, or concrete PSD values that are negative, non-finite or all zero.
 
     Examples
     --------
@@ -119,20 +129,45 @@ def simulate_lightcurve(key, psd, n_bins, dt, mean, rms, red_noise=1, poisson=Fa
         raise ValueError(f"red_noise must be a positive integer, got {red_noise}")
     if not np.isfinite(dt) or dt <= 0:
         raise ValueError(f"dt must be a positive finite number, got {dt!r}")
-    if dtype is None:
-        dtype = jnp.result_type(float)
-    key = jnp.asarray(key)
-    typed = jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key)
-    single = key.ndim == (0 if typed else 1)
-    keys = key[None] if single else key
-    pds_shape = _psd_shape(psd, n_bins * red_noise, dt, dtype)
-    out = _simulate_batch(
-        keys,
-        pds_shape,
-        n_bins,
-        red_noise,
-        jnp.asarray(mean, dtype),
-        jnp.asarray(rms, dtype),
-        bool(poisson),
-    )
-    return out[0] if single else out
+    for name, value in (("rms", rms), ("mean", mean)):
+        if not isinstance(value, jax.core.Tracer):
+            v = np.asarray(value, dtype=float)
+            if v.ndim != 0 or not np.isfinite(v) or (name == "rms" and v < 0):
+                raise ValueError(f"{name} must be a finite, non-negative number, got {value!r}")
+    traced = any(isinstance(a, jax.core.Tracer) for a in (key, psd, mean, rms))
+    # The keys are JAX arrays by nature: only the PSD (and the scalars) decide the precision.
+    like = [a for a in (psd, mean, rms) if not callable(a)] + ([key] if traced else [])
+    with precision(*like, dtype=dtype) as prec:
+        work = prec.dtype
+        if work is None:
+            work = psd.dtype if isinstance(psd, jax.Array) and not traced else float
+            work = jnp.result_type(work)
+        key = jnp.asarray(key)
+        typed = jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key)
+        single = key.ndim == (0 if typed else 1)
+        keys = key[None] if single else key
+        pds_shape = _psd_shape(psd, n_bins * red_noise, dt, work)
+        _check_psd_values(pds_shape)
+        out = _simulate_batch(
+            keys,
+            pds_shape,
+            n_bins,
+            red_noise,
+            jnp.asarray(mean, work),
+            jnp.asarray(rms, work),
+            bool(poisson),
+        )
+        out = out[0] if single else out
+        return prec.output(out)
+
+
+def _check_psd_values(pds_shape):
+    if isinstance(pds_shape, jax.core.Tracer):
+        return
+    values = np.asarray(pds_shape)
+    if not np.all(np.isfinite(values)):
+        raise ValueError("the PSD has NaN or infinite values at the simulation frequencies")
+    if np.any(values < 0):
+        raise ValueError("the PSD has negative values at the simulation frequencies")
+    if not np.any(values > 0):
+        raise ValueError("the PSD is zero at every simulation frequency: nothing to simulate")

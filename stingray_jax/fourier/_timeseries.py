@@ -155,6 +155,13 @@ def _check_finite(name, arr):
         raise ValueError(f"{name} contain NaN or infinite values")
 
 
+def _check_times(name, times):
+    """Finite and sorted (Stingray's segment boundaries are found by binary search)."""
+    _check_finite(name, times)
+    if np.size(times) > 1 and not np.all(np.diff(np.asarray(times)) >= 0):
+        raise ValueError(f"{name} must be sorted in increasing order (sort them with their fluxes)")
+
+
 def _bucket(n):
     """Pad the number of segments so that similar inputs share a compiled kernel."""
     if n <= 8:
@@ -308,7 +315,7 @@ def avg_pds_from_timeseries(
     _check_dt_value(dt)
     gti = _check_gti(gti)
     times = np.asanyarray(times)
-    _check_finite("times", times)
+    _check_times("times", times)
     binned = fluxes is not None
     if not binned and times.size == 0:
         raise ValueError("the event list is empty")
@@ -337,7 +344,17 @@ def avg_pds_from_timeseries(
     return results
 
 
+def _check_segment_size(segment_size):
+    if segment_size is not None:
+        size = np.asarray(segment_size, dtype=float)
+        if size.ndim != 0 or not np.isfinite(size) or size <= 0:
+            raise ValueError(
+                f"segment_size must be a positive finite number or None, got {segment_size!r}"
+            )
+
+
 def _n_bin(segment_size, dt, gti, fluxes):
+    _check_segment_size(segment_size)
     if segment_size is not None:
         _, n_bin = _fix_segment(segment_size, dt)
     elif fluxes is not None:
@@ -578,8 +595,8 @@ def avg_cs_from_timeseries(
     binned = fluxes1 is not None and fluxes2 is not None
     times1 = np.asanyarray(times1)
     times2 = np.asanyarray(times2)
-    _check_finite("times", times1)
-    _check_finite("times", times2)
+    _check_times("times", times1)
+    _check_times("times", times2)
     if not binned and (times1.size == 0 or times2.size == 0):
         raise ValueError("the event list is empty")
     if binned:
@@ -590,6 +607,7 @@ def avg_cs_from_timeseries(
             ("errors2", errors2),
         ):
             _check_finite(name, arr)
+    _check_segment_size(segment_size)
     if segment_size is not None:
         segment_size, n_bin = _fix_segment(segment_size, dt)
         n_bin = int(n_bin)

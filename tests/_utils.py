@@ -1,0 +1,50 @@
+"""Tolerance helper for the test-suite (in the manner of tinygp's ``test_utils``).
+
+``assert_allclose`` picks its default tolerances from the *lower* precision of the two arrays,
+so one call states what is expected in float64 and stays true when a float32 path is compared:
+a test that wants a looser or tighter tolerance passes ``rtol``/``atol`` explicitly and says why.
+"""
+
+import numpy as np
+
+# Relative and absolute default tolerances by floating dtype (complex: the real part's dtype).
+DEFAULT_RTOL = {np.dtype(np.float16): 1e-2, np.dtype(np.float32): 2e-5, np.dtype(np.float64): 1e-10}
+DEFAULT_ATOL = {np.dtype(np.float16): 1e-3, np.dtype(np.float32): 1e-6, np.dtype(np.float64): 1e-13}
+
+
+def _float_dtype(x):
+    dtype = np.asarray(x).dtype
+    if dtype.kind == "c":
+        return np.dtype(np.finfo(dtype).dtype)
+    if dtype.kind == "f":
+        return dtype
+    return np.dtype(np.float64)  # integers and booleans compare as exact float64 values
+
+
+def default_tolerances(*arrays):
+    """``(rtol, atol)`` for the lowest floating precision among ``arrays``."""
+    dtype = min((_float_dtype(a) for a in arrays), key=lambda d: d.itemsize)
+    return DEFAULT_RTOL[dtype], DEFAULT_ATOL[dtype]
+
+
+def assert_allclose(actual, desired, *, rtol=None, atol=None, **kwargs):
+    """``numpy.testing.assert_allclose`` with per-dtype default ``rtol`` and ``atol``.
+
+    Examples
+    --------
+    >>> assert_allclose(np.float32(1.0) + np.float32(1e-6), 1.0)
+    >>> assert_allclose(1.0 + 1e-12, 1.0)
+    """
+    default_rtol, default_atol = default_tolerances(actual, desired)
+    np.testing.assert_allclose(
+        np.asarray(actual),
+        np.asarray(desired),
+        rtol=default_rtol if rtol is None else rtol,
+        atol=default_atol if atol is None else atol,
+        **kwargs,
+    )
+
+
+def assert_dtype(x, dtype):
+    """Assert that ``x`` has exactly ``dtype`` (a silent float32 path fails this)."""
+    assert np.asarray(x).dtype == np.dtype(dtype), f"dtype {np.asarray(x).dtype}, want {dtype}"
