@@ -9,6 +9,8 @@ from numpyro.diagnostics import effective_sample_size
 
 from stingray_jax.examples import hmc
 
+from .._utils import assert_allclose
+
 MEAN = np.array([1.0, -2.0, 0.5])
 COV = np.array([[1.0, 0.6, 0.0], [0.6, 2.0, -0.3], [0.0, -0.3, 0.25]])
 PREC = np.linalg.inv(COV)
@@ -127,14 +129,42 @@ def test_acceptance_rate_and_tuning_are_sane(gaussian_run):
     np.testing.assert_allclose(res.inv_mass, np.broadcast_to(np.diag(COV), (4, 3)), rtol=0.35)
 
 
-def test_batched_chains_equal_loop(gaussian_run):
+def test_batched_chains_equal_loop_without_adaptation():
+    """Without warm-up (no adaptation to amplify rounding) vmap and a loop agree to rounding."""
+    with jax.enable_x64(True):
+        inits = jnp.asarray(np.random.default_rng(1).normal(size=(3, 3)))
+        kw = {"n_samples": 300, "n_warmup": 0, "step_size": 0.4}
+        res = hmc.sample_chains(gaussian_logdensity, jax.random.key(42), inits, **kw)
+        keys = jax.random.split(jax.random.key(42), 3)
+        for i in (0, 2):
+            one = hmc.sample(gaussian_logdensity, keys[i], inits[i], **kw)
+            assert_allclose(one.samples, res.samples[i], rtol=1e-12, atol=1e-12)
+            assert_allclose(one.accept_prob, res.accept_prob[i], rtol=1e-12, atol=1e-12)
+
+
+def test_batched_chains_agree_with_loop_statistically(gaussian_run):
+    """After adaptation, a looped chain and the batched ones sample the same distribution.
+
+    Rounding differences between the vmapped and the looped program are amplified by the
+    step-size and mass adaptation (the trajectories separate), so the comparison is statistical:
+    the looped chain's mean and variances agree with the batched chains' within Monte Carlo
+    errors, and its tuned step size with theirs within their spread.
+    """
     res, inits = gaussian_run
     keys = jax.random.split(jax.random.key(42), 4)
     with jax.enable_x64(True):
-        for i in (0, 3):
-            one = hmc.sample(gaussian_logdensity, keys[i], inits[i], n_samples=2000, n_warmup=500)
-            np.testing.assert_allclose(one.samples, res.samples[i], rtol=1e-9, atol=1e-12)
-            np.testing.assert_allclose(one.step_size, res.step_size[i], rtol=1e-12)
+        one = hmc.sample(gaussian_logdensity, keys[3], inits[3], n_samples=2000, n_warmup=500)
+    loop = np.asarray(one.samples)
+    others = res.samples[:3].reshape(-1, 3)
+    ess_loop = effective_sample_size(loop[None])
+    ess_batch = effective_sample_size(res.samples[:3])
+    se = np.sqrt(np.diag(COV) / ess_loop + np.diag(COV) / ess_batch)
+    np.testing.assert_array_less(np.abs(loop.mean(axis=0) - others.mean(axis=0)), 4 * se)
+    # Relative standard error of a variance: sqrt(2 / ess).
+    rel = 4 * np.sqrt(2 / ess_loop + 2 / ess_batch)
+    np.testing.assert_array_less(np.abs(loop.var(axis=0) / others.var(axis=0) - 1), rel)
+    steps = res.step_size[:3]
+    assert abs(float(one.step_size) - steps.mean()) < 0.25 * steps.mean()
 
 
 @pytest.mark.slow
