@@ -378,6 +378,8 @@ class SamplingMixin:
         -------
         pvalue : float
         """
+        if not (isinstance(nsim, int | np.integer) and nsim >= 1):  # issue 12: bad input
+            raise ValueError(f"nsim must be a positive integer, got {nsim!r}")
         lrt_obs, res1, _ = self.compute_lrt(lpost1, t1, lpost2, t2, neg=neg, max_post=max_post)
         seed = self.seed if seed is None else seed
         rng = np.random.default_rng(seed)
@@ -554,6 +556,8 @@ class PSDSimulationMixin:
         -------
         pval : float
         """
+        if not (isinstance(nsim, int | np.integer) and nsim >= 1):  # issue 12: bad input
+            raise ValueError(f"nsim must be a positive integer, got {nsim!r}")
         self.max_post = max_post
         res = self.fit(lpost, t0, neg=True)
         out_high, _, _ = self._compute_highest_outlier(lpost, res)
