@@ -6,11 +6,19 @@ it on exit (the context managers).
 """
 
 import contextlib
+import functools
 import warnings
 
 import numpy as np
 
-__all__ = ["Precision", "enable_x64", "precision", "preserve_global_state", "x64_scope"]
+__all__ = [
+    "Precision",
+    "enable_x64",
+    "numpy_float64",
+    "precision",
+    "preserve_global_state",
+    "x64_scope",
+]
 
 
 def enable_x64(enable=True):
@@ -165,3 +173,24 @@ def precision(*arrays, dtype=None):
     scope = x64_scope(True) if work == np.float64 else contextlib.nullcontext()
     with scope:
         yield Precision(work, numpy_in)
+
+
+def numpy_float64(function):
+    """Decorator: apply the precision policy to a pure ``jax.numpy`` function of arrays.
+
+    Called with JAX arrays (or under ``jit``/``vmap``/``grad``) the function runs unchanged.
+    Called with NumPy arrays, lists or numbers only, its positional arguments are converted to
+    float64 inside a scoped 64-bit context and the result is handed back as NumPy arrays.
+    Keyword arguments (static options) are passed through untouched.
+    """
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        if any(_is_jax_array(a) for a in (*args, *kwargs.values())):
+            return function(*args, **kwargs)
+        numeric = [a is not None and not callable(a) and not isinstance(a, str) for a in args]
+        with precision(*(a for a, n in zip(args, numeric) if n)) as prec:
+            args = [prec.asarray(a) if n else a for a, n in zip(args, numeric)]
+            return prec.output(function(*args, **kwargs))
+
+    return wrapper

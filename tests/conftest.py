@@ -2,9 +2,11 @@
 
 - Four host (CPU) devices are requested before JAX initialises, so that sharding and
   multi-device code paths run on a CPU-only machine.
-- Tests that need float64 ask for the ``x64`` fixture, which enables it in a scope (the global
-  flag is untouched). ``JAX_ENABLE_X64=1`` in the environment (tox's ``-x64`` factor) runs the
-  whole suite in float64 instead.
+- The suite runs with JAX's global 64-bit flag off (JAX's default), so that a silent float32
+  path in a public function fails its test. Tests that need float64 inside JAX ask for the
+  ``x64`` fixture, which enables it in a scope (the global flag is untouched); every test checks
+  that the global flag is the same after it as before. ``JAX_ENABLE_X64=1`` in the environment
+  (tox's ``-x64`` factor) runs the whole suite in float64 instead.
 """
 
 import os
@@ -23,6 +25,17 @@ def x64():
     """Run the test with JAX in 64-bit mode, restoring the previous mode afterwards."""
     with jax.enable_x64(True):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _global_x64_unchanged():
+    """No test (and no code under test) may leave JAX's global 64-bit flag changed."""
+    before = bool(jax.config.jax_enable_x64)
+    yield
+    after = bool(jax.config.jax_enable_x64)
+    if after != before:
+        jax.config.update("jax_enable_x64", before)  # do not poison the following tests
+        pytest.fail(f"jax_enable_x64 changed from {before} to {after} during the test")
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._config import precision
 from .registry import get_twin
 
 __all__ = ["JaxModel", "from_astropy"]
@@ -336,11 +337,15 @@ class JaxModel:
 
         Returns
         -------
-        y : jax.Array
-            The model values, with the shape of ``x``.
+        y : jax.Array or numpy.ndarray
+            The model values, with the shape of ``x``: computed in float64 and returned as a
+            NumPy array when ``params`` and ``x`` are NumPy arrays or numbers (whatever JAX's
+            global ``jax_enable_x64`` flag), in the dtype of the JAX arrays given otherwise.
         """
-        params = self._check_params(params)
-        return _evaluate_spec(self._static.spec, self._values(params), jnp.asarray(x))
+        with precision(params, x) as prec:
+            params = self._check_params(params if prec.dtype is None else prec.asarray(params))
+            x = jnp.asarray(x) if prec.dtype is None else prec.asarray(x)
+            return prec.output(_evaluate_spec(self._static.spec, self._values(params), x))
 
     def to_astropy(self, params):
         """Return a new astropy model with the free parameters set to ``params``.

@@ -7,7 +7,8 @@ the parameters in the order of Stingray's ``get_gp_params``) instead of in a dic
 Stingray, every parameter except ``constant``'s may be an array of components: the shapes are
 evaluated for each component and summed. `get_mean` mirrors Stingray's ``get_mean``.
 
-The functions work in the dtype they are given, are ``jit``/``vmap``/``grad``-able and, unlike
+The functions work in the dtype of the JAX arrays they are given (NumPy input: float64, whatever
+JAX's global flag, returned as NumPy arrays), are ``jit``/``vmap``/``grad``-able and, unlike
 Stingray's, importing them does not switch on ``jax_enable_x64``. Branches use the "double
 ``where``" pattern, so the gradients of the skewed shapes stay finite where Stingray's would
 overflow to NaN in the branch not taken.
@@ -16,6 +17,8 @@ overflow to NaN in the branch not taken.
 import functools
 
 import jax.numpy as jnp
+
+from .._config import numpy_float64
 
 __all__ = [
     "MEAN_PARAMETERS",
@@ -44,6 +47,7 @@ def _components(*params):
     return [jnp.atleast_1d(p)[:, jnp.newaxis] for p in params]
 
 
+@numpy_float64
 def gaussian(t, A, t0, sig):
     r"""Gaussian flare(s), Stingray's ``gpmodeling`` ``gaussian`` mean.
 
@@ -74,6 +78,7 @@ def gaussian(t, A, t0, sig):
     return jnp.sum(A * jnp.exp(-((t - t0) ** 2) / (2 * (sig**2))), axis=0)
 
 
+@numpy_float64
 def exponential(t, A, t0, sig):
     r"""Symmetric exponential flare(s), Stingray's ``gpmodeling`` ``exponential`` mean.
 
@@ -105,6 +110,7 @@ def exponential(t, A, t0, sig):
     return jnp.sum(A * jnp.exp(-jnp.abs(t - t0) / (2 * (sig**2))), axis=0)
 
 
+@numpy_float64
 def constant(t, A):
     r"""Constant mean, Stingray's ``gpmodeling`` ``constant`` mean.
 
@@ -133,6 +139,7 @@ def constant(t, A):
     return A * jnp.ones_like(t)
 
 
+@numpy_float64
 def skew_gaussian(t, A, t0, sig1, sig2):
     r"""Skewed Gaussian flare(s), Stingray's ``gpmodeling`` ``skew_gaussian`` mean.
 
@@ -177,6 +184,7 @@ def skew_gaussian(t, A, t0, sig1, sig2):
     )
 
 
+@numpy_float64
 def skew_exponential(t, A, t0, sig1, sig2):
     r"""Skewed exponential flare(s), Stingray's ``gpmodeling`` ``skew_exponential`` mean.
 
@@ -217,6 +225,7 @@ def skew_exponential(t, A, t0, sig1, sig2):
     return jnp.sum(A * jnp.where(after, decay, rise), axis=0)
 
 
+@numpy_float64
 def fred(t, A, t0, delta, phi):
     r"""Fast-rise exponential-decay flare(s), Stingray's ``gpmodeling`` ``fred`` mean.
 

@@ -14,7 +14,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._config import preserve_global_state
+from .._config import numpy_float64, preserve_global_state
 from .registry import register
 
 with preserve_global_state():  # astropy's import chain adds warning filters
@@ -58,6 +58,7 @@ def _pow_jvp(primals, tangents):
 
 
 @register(_am.Lorentz1D)
+@numpy_float64
 def lorentz(x, amplitude, x_0, fwhm):
     r"""Lorentzian, the twin of ``astropy.modeling.models.Lorentz1D``.
 
@@ -91,6 +92,7 @@ def lorentz(x, amplitude, x_0, fwhm):
 
 
 @register(_am.PowerLaw1D)
+@numpy_float64
 def power_law(x, amplitude, x_0, alpha):
     r"""Power law, the twin of ``astropy.modeling.models.PowerLaw1D``.
 
@@ -127,6 +129,7 @@ def power_law(x, amplitude, x_0, alpha):
 
 
 @register(_am.BrokenPowerLaw1D)
+@numpy_float64
 def broken_power_law(x, amplitude, x_break, alpha_1, alpha_2):
     r"""Sharply broken power law, the twin of ``astropy.modeling.models.BrokenPowerLaw1D``.
 
@@ -167,6 +170,7 @@ _SBPL_THRESHOLD = 30.0  # astropy's threshold on log(t): exp(30) ~ 1e13
 
 
 @register(_am.SmoothlyBrokenPowerLaw1D)
+@numpy_float64
 def smoothly_broken_power_law(x, amplitude, x_break, alpha_1, alpha_2, delta):
     r"""Smoothly broken power law, the twin of ``astropy.modeling.models.SmoothlyBrokenPowerLaw1D``.
 
@@ -228,6 +232,7 @@ def smoothly_broken_power_law(x, amplitude, x_break, alpha_1, alpha_2, delta):
 
 
 @register(_am.Const1D)
+@numpy_float64
 def constant(x, amplitude):
     r"""Constant, the twin of ``astropy.modeling.models.Const1D``.
 
@@ -258,6 +263,7 @@ def constant(x, amplitude):
 
 
 @register(_am.Gaussian1D)
+@numpy_float64
 def gaussian(x, amplitude, mean, stddev):
     r"""Gaussian, the twin of ``astropy.modeling.models.Gaussian1D``.
 
@@ -290,6 +296,7 @@ def gaussian(x, amplitude, mean, stddev):
 
 
 @register(_am.ExponentialCutoffPowerLaw1D)
+@numpy_float64
 def exponential_cutoff_power_law(x, amplitude, x_0, alpha, x_cutoff):
     r"""Power law with an exponential cutoff (``astropy...ExponentialCutoffPowerLaw1D``).
 
@@ -325,6 +332,7 @@ def exponential_cutoff_power_law(x, amplitude, x_0, alpha, x_cutoff):
 
 
 @register(_am.LogParabola1D)
+@numpy_float64
 def log_parabola(x, amplitude, x_0, alpha, beta):
     r"""Log-parabola (curved power law), the twin of ``astropy.modeling.models.LogParabola1D``.
 
@@ -361,6 +369,7 @@ def log_parabola(x, amplitude, x_0, alpha, beta):
 
 
 @register(_am.Linear1D)
+@numpy_float64
 def linear(x, slope, intercept):
     r"""Straight line, the twin of ``astropy.modeling.models.Linear1D``.
 
@@ -398,6 +407,7 @@ def _polynomial_static(model):
 
 
 @register(_am.Polynomial1D, static=_polynomial_static)
+@numpy_float64
 def polynomial(x, *coeffs, domain=(-1.0, 1.0), window=(-1.0, 1.0)):
     r"""Polynomial of any degree, the twin of ``astropy.modeling.models.Polynomial1D``.
 

@@ -29,7 +29,7 @@ import functools
 import jax.numpy as jnp
 import numpy as np
 
-from .._config import preserve_global_state
+from .._config import numpy_float64, preserve_global_state
 from .registry import get_registered, register
 
 with preserve_global_state():
@@ -93,6 +93,7 @@ class ZeroCenteredLorentz1D(Fittable1DModel):
 
 
 @register(ZeroCenteredLorentz1D)
+@numpy_float64
 def zero_centered_lorentz(x, rms, delta):
     r"""JAX twin of `ZeroCenteredLorentz1D`.
 
@@ -171,6 +172,7 @@ class QPOLorentz1D(Fittable1DModel):
 
 
 @register(QPOLorentz1D)
+@numpy_float64
 def qpo_lorentz(x, rms, nu0, q):
     r"""JAX twin of `QPOLorentz1D`.
 
@@ -257,6 +259,7 @@ class BendingPowerLaw1D(Fittable1DModel):
 
 
 @register(BendingPowerLaw1D)
+@numpy_float64
 def bending_power_law(x, amplitude, x_break, alpha_1, alpha_2):
     r"""JAX twin of `BendingPowerLaw1D`.
 
@@ -371,6 +374,7 @@ def _harmonics_class(n_harmonics):
     return cls
 
 
+@numpy_float64
 def qpo_harmonics(x, rms, nu0, q, *harmonic_rms):
     r"""JAX twin of the `qpo_harmonics_model` classes: a QPO plus harmonics sharing :math:`Q`.
 
