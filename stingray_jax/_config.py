@@ -179,8 +179,9 @@ def numpy_float64(function):
     """Decorator: apply the precision policy to a pure ``jax.numpy`` function of arrays.
 
     Called with JAX arrays (or under ``jit``/``vmap``/``grad``) the function runs unchanged.
-    Called with NumPy arrays, lists or numbers only, its positional arguments are converted to
-    float64 inside a scoped 64-bit context and the result is handed back as NumPy arrays.
+    Called with NumPy arrays, lists or numbers only, its positional NumPy arrays, lists and
+    floats are converted to float64 inside a scoped 64-bit context (Python ints, which may be
+    static arguments, stay as they are) and the result is handed back as NumPy arrays.
     Keyword arguments (static options) are passed through untouched.
     """
 
@@ -188,9 +189,19 @@ def numpy_float64(function):
     def wrapper(*args, **kwargs):
         if any(_is_jax_array(a) for a in (*args, *kwargs.values())):
             return function(*args, **kwargs)
-        numeric = [a is not None and not callable(a) and not isinstance(a, str) for a in args]
+        numeric = [_is_float_input(a) for a in args]
         with precision(*(a for a, n in zip(args, numeric) if n)) as prec:
             args = [prec.asarray(a) if n else a for a, n in zip(args, numeric)]
             return prec.output(function(*args, **kwargs))
 
+    if hasattr(function, "_cache_size"):  # a jitted function: keep its cache introspection
+        wrapper._cache_size = function._cache_size
     return wrapper
+
+
+def _is_float_input(a):
+    """NumPy arrays, lists and floats are converted; Python ints (often static), None,
+    strings, tuples (shapes) and callables are passed through."""
+    if isinstance(a, bool | np.bool_):
+        return False
+    return isinstance(a, np.ndarray | list | float | np.number)

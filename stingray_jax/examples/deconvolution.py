@@ -27,6 +27,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from .._config import numpy_float64
+
 __all__ = [
     "PRIORS",
     "exponential_response",
@@ -54,6 +56,7 @@ def _kernel_ft(kernel):
     return jnp.fft.rfftn(jnp.fft.ifftshift(kernel))
 
 
+@numpy_float64
 def fft_convolve(signal, kernel):
     """Circular convolution of ``signal`` with a ``kernel`` of the same shape, by real FFTs.
 
@@ -120,6 +123,7 @@ def exponential_response(n, tau, dt=1.0, dtype=None):
     return (response / response.sum()).astype(dtype or float)
 
 
+@numpy_float64
 def fred_profile(t, amplitude, t_start, tau_rise, tau_decay):
     """Fast-rise exponential-decay burst: ``A exp(2 sqrt(tr/td)) exp(-tr/(t-ts) - (t-ts)/td)``.
 
@@ -192,6 +196,7 @@ def _check_prior(prior):
         raise ValueError(f"prior must be one of {PRIORS}, got {prior!r}")
 
 
+@numpy_float64
 def log_posterior(x, data, kernel, noise_sigma, prior="tikhonov", weight=1.0, delta=1e-2):
     """The log posterior (up to a constant) of the image or light curve ``x``.
 
@@ -214,6 +219,7 @@ def log_posterior(x, data, kernel, noise_sigma, prior="tikhonov", weight=1.0, de
     return -0.5 * jnp.sum(residual**2) - _penalty(x, prior, weight, delta)
 
 
+@numpy_float64
 def tikhonov_solution(data, kernel, noise_sigma, weight):
     """Closed-form MAP estimate under the Tikhonov prior (a Wiener-like Fourier filter).
 
@@ -236,6 +242,7 @@ def tikhonov_solution(data, kernel, noise_sigma, weight):
     return jnp.fft.irfftn(x_ft, s=data.shape).astype(data.dtype)
 
 
+@numpy_float64
 @functools.partial(jax.jit, static_argnames=("prior", "n_iter"))
 def map_deconvolve(
     data,

@@ -26,6 +26,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._config import precision
+
 __all__ = [
     "PSD_PRIOR",
     "HMCResult",
@@ -199,7 +201,7 @@ def _da_update(da, accept_prob, target, gamma=0.05, t0=10.0, kappa=0.75):
         "adapt_mass",
     ),
 )
-def sample(
+def _sample_jit(
     logdensity_fn,
     key,
     init_position,
@@ -211,56 +213,7 @@ def sample(
     grad_fn=None,
     adapt_mass=True,
 ):
-    """Run one HMC chain: warm-up (step size and diagonal mass tuning), then ``n_samples`` draws.
-
-    Warm-up follows Stan's layout in three stages: the first 15 % adapts the step size only, the
-    next 60 % also records the draws whose variances become the inverse mass matrix, and the
-    last 25 % re-tunes the step size for that mass matrix. The step size is tuned by dual
-    averaging towards ``target_accept``; during sampling it is jittered by up to 10 % per
-    transition to avoid periodic trajectories.
-
-    Parameters
-    ----------
-    logdensity_fn : callable
-        ``logdensity_fn(q) -> scalar``, the log of the (unnormalised) target density of a 1-D
-        position ``q``. It is a static argument of the compiled function: pass the same Python
-        object to reuse the compilation (a new closure recompiles).
-    key : jax.random key
-    init_position : array of shape (n_dim,)
-        Starting point; its dtype sets the dtype of the whole chain.
-    n_samples, n_warmup : int, optional
-        Number of draws kept and of warm-up transitions (``n_warmup`` may be 0: no tuning).
-    n_leapfrog : int, optional
-        Leapfrog steps per trajectory.
-    step_size : float, optional
-        Initial step size.
-    target_accept : float, optional
-        Target mean acceptance probability of the step-size tuning.
-    grad_fn : callable, optional
-        Gradient of ``logdensity_fn``; default ``jax.grad(logdensity_fn)``. Pass
-        ``finite_difference_grad(logdensity_fn)`` to compare with numerical gradients.
-    adapt_mass : bool, optional
-        Estimate a diagonal mass matrix during warm-up (default); otherwise use the identity.
-
-    Returns
-    -------
-    HMCResult
-
-    Examples
-    --------
-    >>> import jax, jax.numpy as jnp
-    >>> from stingray_jax.examples import hmc
-    >>> logdensity = lambda q: -0.5 * jnp.sum((q - 3.0) ** 2 / jnp.array([1.0, 4.0]))
-    >>> res = hmc.sample(logdensity, jax.random.key(0), jnp.zeros(2), n_samples=2000)
-    >>> res.samples.shape
-    (2000, 2)
-    >>> bool(jnp.allclose(res.samples.mean(axis=0), 3.0, atol=0.2))
-    True
-    >>> bool(jnp.allclose(res.samples.std(axis=0), jnp.array([1.0, 2.0]), rtol=0.1))
-    True
-    >>> 0.6 < float(res.accept_prob.mean()) < 0.95
-    True
-    """
+    """The compiled body of `sample` (NumPy input is converted by `sample`)."""
     position = jnp.asarray(init_position)
     if position.ndim != 1:
         raise ValueError(f"init_position must be 1-D (n_dim,), got shape {position.shape}")
@@ -341,6 +294,89 @@ def sample(
     return HMCResult(samples, logdensity, accept_prob, tuned_step, inv_mass)
 
 
+def sample(
+    logdensity_fn,
+    key,
+    init_position,
+    n_samples=1000,
+    n_warmup=500,
+    n_leapfrog=16,
+    step_size=0.1,
+    target_accept=0.8,
+    grad_fn=None,
+    adapt_mass=True,
+):
+    """Run one HMC chain: warm-up (step size and diagonal mass tuning), then ``n_samples`` draws.
+
+    Warm-up follows Stan's layout in three stages: the first 15 % adapts the step size only, the
+    next 60 % also records the draws whose variances become the inverse mass matrix, and the
+    last 25 % re-tunes the step size for that mass matrix. The step size is tuned by dual
+    averaging towards ``target_accept``; during sampling it is jittered by up to 10 % per
+    transition to avoid periodic trajectories.
+
+    Parameters
+    ----------
+    logdensity_fn : callable
+        ``logdensity_fn(q) -> scalar``, the log of the (unnormalised) target density of a 1-D
+        position ``q``. It is a static argument of the compiled function: pass the same Python
+        object to reuse the compilation (a new closure recompiles).
+    key : jax.random key
+    init_position : array of shape (n_dim,)
+        Starting point. A JAX array's dtype sets the dtype of the whole chain; NumPy input
+        runs in float64 (whatever JAX's global flag) and gives NumPy results.
+    n_samples, n_warmup : int, optional
+        Number of draws kept and of warm-up transitions (``n_warmup`` may be 0: no tuning).
+    n_leapfrog : int, optional
+        Leapfrog steps per trajectory.
+    step_size : float, optional
+        Initial step size.
+    target_accept : float, optional
+        Target mean acceptance probability of the step-size tuning.
+    grad_fn : callable, optional
+        Gradient of ``logdensity_fn``; default ``jax.grad(logdensity_fn)``. Pass
+        ``finite_difference_grad(logdensity_fn)`` to compare with numerical gradients.
+    adapt_mass : bool, optional
+        Estimate a diagonal mass matrix during warm-up (default); otherwise use the identity.
+
+    Returns
+    -------
+    HMCResult
+
+    Examples
+    --------
+    >>> import jax, jax.numpy as jnp
+    >>> from stingray_jax.examples import hmc
+    >>> logdensity = lambda q: -0.5 * jnp.sum((q - 3.0) ** 2 / jnp.array([1.0, 4.0]))
+    >>> res = hmc.sample(logdensity, jax.random.key(0), jnp.zeros(2), n_samples=2000)
+    >>> res.samples.shape
+    (2000, 2)
+    >>> bool(jnp.allclose(res.samples.mean(axis=0), 3.0, atol=0.2))
+    True
+    >>> bool(jnp.allclose(res.samples.std(axis=0), jnp.array([1.0, 2.0]), rtol=0.1))
+    True
+    >>> 0.6 < float(res.accept_prob.mean()) < 0.95
+    True
+    """
+    with precision(init_position) as prec:
+        position = init_position if prec.dtype is None else prec.asarray(init_position)
+        res = _sample_jit(
+            logdensity_fn,
+            key,
+            position,
+            n_samples=n_samples,
+            n_warmup=n_warmup,
+            n_leapfrog=n_leapfrog,
+            step_size=step_size,
+            target_accept=target_accept,
+            grad_fn=grad_fn,
+            adapt_mass=adapt_mass,
+        )
+        return prec.output(res)
+
+
+sample._cache_size = _sample_jit._cache_size
+
+
 def sample_chains(logdensity_fn, key, init_positions, **kwargs):
     """Run independent chains of `sample` in parallel with ``jax.vmap``.
 
@@ -369,14 +405,15 @@ def sample_chains(logdensity_fn, key, init_positions, **kwargs):
     >>> res.samples.shape, res.step_size.shape
     ((4, 500, 3), (4,))
     """
-    init_positions = jnp.asarray(init_positions)
-    if init_positions.ndim != 2:
-        raise ValueError(
-            f"init_positions must have shape (n_chains, n_dim), got {init_positions.shape}"
-        )
-    keys = jax.random.split(key, init_positions.shape[0])
-    run = functools.partial(sample, logdensity_fn, **kwargs)
-    return jax.vmap(run)(keys, init_positions)
+    with precision(init_positions) as prec:
+        init_positions = prec.asarray(init_positions)
+        if init_positions.ndim != 2:
+            raise ValueError(
+                f"init_positions must have shape (n_chains, n_dim), got {init_positions.shape}"
+            )
+        keys = jax.random.split(key, init_positions.shape[0])
+        run = functools.partial(sample, logdensity_fn, **kwargs)
+        return prec.output(jax.vmap(run)(keys, init_positions))
 
 
 def finite_difference_grad(logdensity_fn, step=1e-5):

@@ -19,6 +19,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._config import numpy_float64
+
 __all__ = [
     "accelerations",
     "angular_momentum",
@@ -78,6 +80,7 @@ def _all_pairs(pair_fn, positions, masses, G, softening):
     return per_ij(index, index, positions, positions, masses, masses, G, softening)
 
 
+@numpy_float64
 @jax.jit
 def forces(positions, masses, G=1.0, softening=0.0):
     """Analytic gravitational forces from pairwise sums (two nested ``vmap``).
@@ -118,6 +121,7 @@ def forces(positions, masses, G=1.0, softening=0.0):
     return _all_pairs(_pair_force, positions, masses, G, softening).sum(axis=1)
 
 
+@numpy_float64
 @jax.jit
 def accelerations(positions, masses, G=1.0, softening=0.0):
     """Gravitational accelerations ``F_i / m_i`` (see `forces`).
@@ -135,6 +139,7 @@ def accelerations(positions, masses, G=1.0, softening=0.0):
     return forces(positions, masses, G, softening) / masses[:, None]
 
 
+@numpy_float64
 @jax.jit
 def potential_energy(positions, masses, G=1.0, softening=0.0):
     """Total gravitational potential energy ``-sum_{i<j} G m_i m_j / sqrt(r_ij^2 + eps^2)``.
@@ -154,6 +159,7 @@ def potential_energy(positions, masses, G=1.0, softening=0.0):
     return 0.5 * _all_pairs(_pair_potential, positions, masses, G, softening).sum()
 
 
+@numpy_float64
 @jax.jit
 def grad_forces(positions, masses, G=1.0, softening=0.0):
     """Forces obtained by automatic differentiation: ``F = -grad_x U(x)``.
@@ -170,6 +176,7 @@ def grad_forces(positions, masses, G=1.0, softening=0.0):
     return -jax.grad(potential_energy)(positions, masses, G, softening)
 
 
+@numpy_float64
 @jax.jit
 def finite_difference_forces(positions, masses, G=1.0, softening=0.0, step=1e-5):
     """Forces from central finite differences of the potential (a reference, not for use).
@@ -199,12 +206,14 @@ def finite_difference_forces(positions, masses, G=1.0, softening=0.0, step=1e-5)
     return -jax.lax.map(derivative, basis).reshape(shape)
 
 
+@numpy_float64
 def kinetic_energy(velocities, masses):
     """Total kinetic energy ``sum_i m_i |v_i|^2 / 2``."""
     velocities = jnp.asarray(velocities)
     return 0.5 * jnp.sum(jnp.asarray(masses, velocities.dtype) * jnp.sum(velocities**2, axis=-1))
 
 
+@numpy_float64
 def total_energy(positions, velocities, masses, G=1.0, softening=0.0):
     """Kinetic plus potential energy.
 
@@ -220,12 +229,14 @@ def total_energy(positions, velocities, masses, G=1.0, softening=0.0):
     return kinetic_energy(velocities, masses) + potential_energy(positions, masses, G, softening)
 
 
+@numpy_float64
 def total_momentum(velocities, masses):
     """Total linear momentum ``sum_i m_i v_i``."""
     velocities = jnp.asarray(velocities)
     return jnp.sum(jnp.asarray(masses, velocities.dtype)[:, None] * velocities, axis=0)
 
 
+@numpy_float64
 def angular_momentum(positions, velocities, masses):
     """Total angular momentum ``sum_i m_i x_i x v_i`` about the origin (3-D positions)."""
     positions = jnp.asarray(positions)
@@ -235,6 +246,7 @@ def angular_momentum(positions, velocities, masses):
     return jnp.sum(m * jnp.cross(positions, velocities), axis=0)
 
 
+@numpy_float64
 @functools.partial(jax.jit, static_argnames=("n_steps", "save_every", "use_grad"))
 def leapfrog(
     positions,

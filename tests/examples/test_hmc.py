@@ -235,3 +235,16 @@ def test_bad_input_raises():
         hmc.sample(lambda q: -jnp.sum(q**2), jax.random.key(0), jnp.zeros(2), n_samples=0)
     with pytest.raises(ValueError, match="init_positions must have shape"):
         hmc.sample_chains(lambda q: -jnp.sum(q**2), jax.random.key(0), jnp.zeros(2))
+
+
+def test_numpy_input_runs_in_float64():
+    """NumPy starting points: float64 chains and NumPy results with JAX's x64 flag off."""
+    assert not jax.config.jax_enable_x64
+    res = hmc.sample(gaussian_logdensity, jax.random.key(5), np.zeros(3), n_samples=50)
+    assert isinstance(res.samples, np.ndarray)
+    assert res.samples.dtype == np.float64
+    chains = hmc.sample_chains(
+        gaussian_logdensity, jax.random.key(5), np.zeros((2, 3)), n_samples=50
+    )
+    assert chains.samples.dtype == np.float64
+    assert chains.samples.shape == (2, 50, 3)
