@@ -99,6 +99,13 @@ def _is_jax_array(x):
     return isinstance(x, jax.Array)
 
 
+def _has_jax_array(tree):
+    """Whether any leaf of ``tree`` is a JAX array (a tracer inside a tuple of ``args`` too)."""
+    import jax
+
+    return any(isinstance(leaf, jax.Array) for leaf in jax.tree.leaves(tree))
+
+
 class Precision:
     """The working precision of one call of a public function (see `precision`).
 
@@ -134,7 +141,7 @@ class Precision:
 
 
 def _working_dtype(arrays, dtype):
-    numpy_in = not any(_is_jax_array(a) for a in arrays)
+    numpy_in = not _has_jax_array(arrays)
     if dtype is not None:
         name = np.dtype(dtype).name if not isinstance(dtype, str) else dtype
         if name not in _FLOATS:
@@ -187,7 +194,7 @@ def numpy_float64(function):
 
     @functools.wraps(function)
     def wrapper(*args, **kwargs):
-        if any(_is_jax_array(a) for a in (*args, *kwargs.values())):
+        if _has_jax_array((args, kwargs)):
             return function(*args, **kwargs)
         numeric = [_is_float_input(a) for a in args]
         with precision(*(a for a, n in zip(args, numeric) if n)) as prec:

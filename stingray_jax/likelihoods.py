@@ -21,11 +21,14 @@ before calling them.
 
 import numpy as np
 
+from ._config import numpy_float64  # issue 12: NumPy input computes in float64
+
 __all__ = ["gamma", "gaussian", "laplace", "poisson", "psd", "stingray_gamma", "whittle"]
 
 _LOG_2PI = float(np.log(2.0 * np.pi))
 
 
+@numpy_float64
 def whittle(model, power):
     """Whittle log-likelihood of a single (un-averaged) periodogram.
 
@@ -58,6 +61,7 @@ def whittle(model, power):
     return -jnp.sum(jnp.log(model) + power / model)
 
 
+@numpy_float64
 def gamma(model, power, m):
     """Log-likelihood of an averaged periodogram (the correct Gamma likelihood).
 
@@ -108,6 +112,7 @@ def gamma(model, power, m):
     )
 
 
+@numpy_float64
 def stingray_gamma(model, power, m):
     """Stingray's log-likelihood of an averaged periodogram (m > 1), for compatibility.
 
@@ -192,6 +197,7 @@ def _is_scalar_one(m):
     return False
 
 
+@numpy_float64
 def gaussian(model, y, sigma):
     """Gaussian log-likelihood, ``sum(log N(y | model, sigma))``.
 
@@ -225,6 +231,7 @@ def gaussian(model, y, sigma):
     return jnp.sum(-0.5 * _LOG_2PI - jnp.log(sigma) - 0.5 * r * r)
 
 
+@numpy_float64
 def poisson(model, y):
     """Poisson log-likelihood of counts ``y`` with expectation ``model``.
 
@@ -257,6 +264,7 @@ def poisson(model, y):
     return jnp.sum(xlogy(y, model) - model - gammaln(y + 1.0))
 
 
+@numpy_float64
 def laplace(model, y, sigma):
     """Laplace log-likelihood, ``sum(-log(2 sigma) - |y - model| / sigma)``.
 

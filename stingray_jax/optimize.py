@@ -64,6 +64,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from ._config import numpy_float64 as _numpy_float64
+
 __all__ = ["SOLVERS", "MinimizeResult", "map_fits", "minimize", "transform_bounds"]
 
 SOLVERS = ("newton", "scoring", "bfgs", "lbfgs", "optax_lbfgs", "jaxopt_lbfgs", "jaxopt_bfgs")
@@ -523,6 +525,7 @@ def _jaxopt(f, u0, name, rtol, atol, max_steps):
 # --------------------------------------------------------------------------------------------
 
 
+@_numpy_float64  # issue 12: NumPy x0 computes in float64 whatever the x64 flag
 def minimize(
     fun,
     x0,
