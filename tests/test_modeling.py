@@ -174,11 +174,19 @@ def test_numpyro_prior_and_unsupported_priors(rng):
 
     import math
 
-    bad = dict(priors, alpha_0=lambda a: math.exp(-a))  # math.* cannot take a JAX value
-    with pytest.raises(TypeError, match="could not be evaluated with JAX"):
-        sjm.PSDPosterior(freq, power, _plc(), priors=bad)(pars)
-    with pytest.raises(TypeError, match="cannot translate"):
-        sjm.PSDPosterior(freq, power, _plc(), priors=dict(priors, alpha_0=scipy.stats.rayleigh()))
+    from stingray_jax.modeling._priors import HostPriorWarning
+
+    # math.* and untranslated scipy distributions run on the host (with a warning), correctly
+    host = dict(priors, alpha_0=lambda a: math.exp(-a), amplitude_1=scipy.stats.rayleigh())
+    with pytest.warns(HostPriorWarning, match="alpha_0"):
+        lpost_host = sjm.PSDPosterior(freq, power, _plc(), priors=host)
+    expected_host = (
+        sjm.PSDLogLikelihood(freq, power, _plc())(pars)
+        + scipy.stats.lognorm(1.0).logpdf(1.7)
+        - 1.3
+        + scipy.stats.rayleigh().logpdf(1.4)
+    )
+    np.testing.assert_allclose(lpost_host(pars), expected_host, rtol=1e-12)
     with pytest.raises(ValueError, match="no entry for the free parameter"):
         sjm.PSDPosterior(freq, power, _plc(), priors={"alpha_0": priors["alpha_0"]})
 

@@ -296,7 +296,24 @@ def _prior_key(prior):
         return ("scipy", prior.dist.name, tuple(prior.args), tuple(sorted(prior.kwds.items())))
     if owner is not None and _is_scipy_frozen(owner):
         return ("scipy", owner.dist.name, tuple(owner.args), tuple(sorted(owner.kwds.items())))
-    return ("object", id(prior))
+    # the object itself (compared by identity), not id(prior): the key lives in jit caches,
+    # and an id can be reused by a new callable once the old one is garbage-collected
+    return ("object", _ByIdentity(prior))
+
+
+class _ByIdentity:
+    """Hashable by identity, holding a reference (so the id cannot be reused meanwhile)."""
+
+    __slots__ = ("obj",)
+
+    def __init__(self, obj):
+        self.obj = obj
+
+    def __eq__(self, other):
+        return isinstance(other, _ByIdentity) and other.obj is self.obj
+
+    def __hash__(self):
+        return id(self.obj)
 
 
 class _LogPrior:
@@ -319,6 +336,7 @@ class _LogPrior:
         self._priors = tuple(priors[n] for n in self.names)
         self._fns = tuple(logprior_function(p, n) for p, n in zip(self._priors, self.names))
         self._key = (self.names, tuple(_prior_key(p) for p in self._priors))
+        self._host = None
 
     def __eq__(self, other):
         return isinstance(other, _LogPrior) and self._key == other._key
@@ -329,9 +347,19 @@ class _LogPrior:
     def jax(self, params):
         import jax.numpy as jnp
 
+        from ._priors import _HostPrior, host_logdensity
+
         total = jnp.zeros((), dtype=params.dtype)
+        host = [k for k, fn in enumerate(self._fns) if isinstance(fn, _HostPrior)]
         for k, fn in enumerate(self._fns):
-            total = total + jnp.asarray(fn(params[k]), dtype=params.dtype)
+            if k not in host:
+                total = total + jnp.asarray(fn(params[k]), dtype=params.dtype)
+        if host:
+            # all host-side priors in one host call per evaluation
+            if self._host is None:
+                logpdfs = tuple(self._fns[k].logpdf for k in host)
+                self._host = host_logdensity(logpdfs, len(host), separable=True)
+            total = total + self._host(params[jnp.asarray(host)])
         return total
 
     def __call__(self, t0, neg=False):
@@ -342,10 +370,13 @@ class _LogPrior:
 
 
 class _CustomLogPrior:
-    """A user-assigned ``logprior(t0, neg=False)`` function, traced with JAX."""
+    """A user-assigned ``logprior(t0, neg=False)`` function: traced with JAX when it can be,
+    else evaluated on the host (see `stingray_jax.modeling._priors.host_logdensity`)."""
 
     def __init__(self, fn):
         self.fn = fn
+        self._host = {}
+        self._traced = set()
 
     def __eq__(self, other):
         return isinstance(other, _CustomLogPrior) and self.fn is other.fn
@@ -356,18 +387,22 @@ class _CustomLogPrior:
     def jax(self, params):
         import jax.numpy as jnp
 
-        from ._priors import _unwrap, _Value
+        from ._priors import _unwrap, _Value, _warn_host, host_logdensity, traces
 
-        try:
-            out = _unwrap(self.fn(_Value(params)))
-            return jnp.asarray(out, dtype=params.dtype).reshape(())
-        except Exception as exc:
-            raise TypeError(
-                f"the logprior function {self.fn!r} could not be evaluated with JAX "
-                f"({type(exc).__name__}: {exc}). Build priors with set_logprior(lpost, "
-                f"priors) from densities, frozen scipy.stats or NumPyro distributions, or write "
-                f"the log-prior with jax.numpy."
-            ) from exc
+        n = int(params.shape[0])
+        host = self._host.get(n)
+        if host is None and n not in self._traced:
+            if traces(self.fn, (n,)):
+                self._traced.add(n)
+            else:
+                _warn_host("logprior", self.fn, "a user-assigned logprior function")
+                host = self._host[n] = host_logdensity(
+                    lambda p: float(np.asarray(self.fn(p)).reshape(())), n
+                )
+        if host is not None:
+            return host(params)
+        out = _unwrap(self.fn(_Value(params)))
+        return jnp.asarray(out, dtype=params.dtype).reshape(())
 
     def __call__(self, t0, neg=False):
         value = float(self.fn(t0))
