@@ -33,7 +33,7 @@ def spectrum():
 
 # The idioms of Stingray's tests, tutorials and documentation.
 IDIOMS = {
-    "box_and": lambda a: ((0.1 <= a) & (a <= 10.0)) / 9.9,
+    "box_and": lambda a: ((0.1 <= a) & (a <= 10.0)) / 9.9,  # noqa: SIM300 (reflected)
     "np_log": lambda a: (np.log(a) >= -5) & (np.log(a) <= 5),
     "scipy_pdf_in_lambda": lambda a: scipy.stats.norm(loc=1.5, scale=2.0).pdf(a),
     "math_exp": lambda a: math.exp(-a / 10.0),
