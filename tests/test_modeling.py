@@ -283,24 +283,34 @@ def test_bad_fit_input_raises(rng):
         parest.fit(sjm.PSDLogLikelihood(freq, power, fixed), [])
     with pytest.raises(TypeError, match="lpost must be"):
         parest.fit(srm.PSDLogLikelihood(freq, power, _plc()), T0)
-    with pytest.raises(ValueError, match="not finite at t0"):
-        parest.fit(lpost, [-5.0, 1.0, -3.0])
+    with pytest.warns(RuntimeWarning, match="not finite at t0"):
+        bad = parest.fit(lpost, [-5.0, 1.0, -3.0])
+    assert not bad.converged
+    np.testing.assert_array_equal(bad.p_opt, [-5.0, 1.0, -3.0])
     with pytest.raises(TypeError, match="astropy model"):
         sjm.PSDLogLikelihood(freq, power, lambda f: f)
     with pytest.raises(sjm.PriorUndefinedError):
         sjm.PSDPosterior(freq, power, _plc())(T0)
 
 
-def test_failed_fit_raises_and_restarts_are_seeded(rng):
+def test_failed_fit_warns_and_restarts_are_seeded(rng):
     freq, power = _spectrum(rng)
     lpost = sjm.PSDLogLikelihood(freq, power, _plc())
     state = np.random.get_state()  # noqa: NPY002
-    with pytest.raises(RuntimeError, match="Fitting unsuccessful"):
-        sjm.PSDParEst(None, max_post=False, n_restarts=2).fit(
+    with pytest.warns(RuntimeWarning, match="did not converge"):
+        res = sjm.PSDParEst(None, max_post=False, n_restarts=2).fit(
             lpost, T0, scipy_optimize_options={"maxiter": 1}
         )
+    assert not res.converged
     # the global NumPy RNG was not touched
     np.testing.assert_array_equal(np.random.get_state()[1], state[1])  # noqa: NPY002
+
+
+def test_n_restarts_must_be_a_non_negative_integer():
+    # used to raise UnboundLocalError at fit time
+    for bad in (-1, 1.5, True):
+        with pytest.raises(ValueError, match="n_restarts"):
+            sjm.PSDParEst(None, n_restarts=bad)
 
 
 def test_no_recompilation_for_new_data_and_t0(rng):
