@@ -187,8 +187,14 @@ def test_numpyro_prior_and_unsupported_priors(rng):
         + scipy.stats.rayleigh().logpdf(1.4)
     )
     np.testing.assert_allclose(lpost_host(pars), expected_host, rtol=1e-12)
+    # like Stingray, an incomplete priors dict fails when the posterior is evaluated (with a
+    # warning at construction)
+    with pytest.warns(UserWarning, match="no entry for the free parameter"):
+        incomplete = sjm.PSDPosterior(freq, power, _plc(), priors={"alpha_0": priors["alpha_0"]})
     with pytest.raises(ValueError, match="no entry for the free parameter"):
-        sjm.PSDPosterior(freq, power, _plc(), priors={"alpha_0": priors["alpha_0"]})
+        incomplete(pars)
+    with pytest.raises(ValueError, match="no entry for the free parameter"):
+        sjm.set_logprior(incomplete, {"alpha_0": priors["alpha_0"]})
 
 
 def test_errors_are_inverse_exact_hessian(rng):

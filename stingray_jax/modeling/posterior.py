@@ -185,7 +185,8 @@ def _check_pars(pars, npar):
 
 
 def _finite_or_logmin(value):
-    value = float(value)
+    """``numpy.float64`` like Stingray's ``np.sum`` (``logmin``, a float, when not finite)."""
+    value = np.float64(value)
     return value if np.isfinite(value) else logmin
 
 

@@ -16,7 +16,9 @@ _AVERAGED = (
 
 XFAIL = {
     "test_posterior.py::TestPerPosteriorAveragedPeriodogram::test_loglikelihood": _AVERAGED,
-    "test_posterior.py::TestPerPosteriorAveragedPeriodogram::test_negative_loglikelihood": _AVERAGED,
+    "test_posterior.py::TestPerPosteriorAveragedPeriodogram::test_negative_loglikelihood": (
+        _AVERAGED
+    ),
     "test_posterior.py::TestPerPosteriorAveragedPeriodogram::test_posterior": _AVERAGED,
     "test_posterior.py::TestPerPosteriorAveragedPeriodogram::test_negative_posterior": _AVERAGED,
     "test_parameterestimation.py::TestOptimizationResults::test_object_initializes_correctly": (
