@@ -33,6 +33,22 @@ __all__ = [
     "to_unconstrained",
 ]
 
+
+def _import_numpyro():
+    """Import numpyro without keeping the warning filter its ``__init__`` installs.
+
+    (No global state may change behind the user's back: ``sample()`` used to leave
+    ``warnings.filters`` longer than it found it.)
+    """
+    import sys
+
+    if "numpyro" not in sys.modules:
+        import warnings
+
+        with warnings.catch_warnings():
+            import numpyro  # noqa: F401
+
+
 _SAMPLERS = ("nuts", "hmc")
 
 
@@ -91,6 +107,7 @@ def split_rhat(chains):
     Each chain is split in half, so that the statistic also detects non-stationarity within a
     single chain. Values close to 1 (< 1.01) indicate convergence.
     """
+    _import_numpyro()
     from numpyro.diagnostics import split_gelman_rubin
 
     chains = np.asarray(chains, dtype=float)
@@ -106,6 +123,7 @@ def effective_sample_size(chains):
     Stan and NumPyro); the result is the number of independent draws with the same Monte Carlo
     error of the mean.
     """
+    _import_numpyro()
     from numpyro.diagnostics import effective_sample_size as _ess
 
     chains = np.asarray(chains, dtype=float)
@@ -235,6 +253,8 @@ def _compiled_sampler(
     new starting points of the same shapes reuses the compiled code.
     """
     import jax
+
+    _import_numpyro()
     from numpyro.infer.hmc import hmc
 
     low = np.asarray(low)

@@ -87,7 +87,17 @@ def test_sample_powerlaw_matches_laplace_and_reports():
     res = parest.sample(lpost, [2.0, 1.5, 1.0], print_results=False, seed=1)
     assert np.all(np.abs(res.mean - fit.p_opt) < 0.15 * fit.err)
     assert np.all(np.abs(res.std / fit.err - 1) < 0.1)
-    text = res.print_results()
+    import logging
+
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    res.log.addHandler(handler)
+    try:
+        assert res.print_results() is None  # like Stingray: nothing for Jupyter to echo
+    finally:
+        res.log.removeHandler(handler)
+    text = "\n".join(r.getMessage() for r in records)
     assert "amplitude_0" in text
     assert "r_hat" in text
     fig = res.plot_results()

@@ -292,6 +292,7 @@ class SamplingMixin:
             )
         prior = lpost._prior_or_raise()
         ll = lpost.loglikelihood
+        ll._refresh_model()
         t0 = _check_t0(lpost, t0)
         center = t0
         if cov is None:
@@ -481,10 +482,13 @@ class PSDSimulationMixin:
         lrt_sim : ndarray, shape (nsim,)
             ``deviance1 - deviance2`` per simulation; NaN where a fit failed.
         """
+        from .parameterestimation import InputAssertionError
         from .posterior import LogLikelihood, Posterior
 
         if lpost1.__class__ != lpost2.__class__:
-            raise TypeError("Both LogLikelihood or Posterior objects must be of the same class!")
+            raise InputAssertionError(
+                "Both LogLikelihood or Posterior objects must be of the same class!"
+            )
         if not isinstance(lpost1, LogLikelihood | Posterior):
             raise TypeError("lpost1 and lpost2 must be stingray_jax likelihoods or posteriors")
         max_post = isinstance(lpost1, Posterior)

@@ -9,7 +9,6 @@ the exact Hessian at the optimum; the user's model is never modified.
 
 import functools
 import math
-import sys
 import warnings
 
 import numpy as np
@@ -20,6 +19,7 @@ from ._sampling_methods import PSDSimulationMixin, SamplingMixin
 from .posterior import (
     LogLikelihood,
     Posterior,
+    free_parameter_names,
     logdensity_pure,
     logmin,
     neg_logdensity_curvature,
@@ -108,8 +108,12 @@ def _objective_parts(lpost, max_post):
     """(likelihood object, prior or None) of the function that is minimised."""
     if isinstance(lpost, Posterior):
         ll = lpost.loglikelihood
+        if hasattr(ll, "_jm_key"):
+            ll._refresh_model()
         prior = lpost._prior_or_raise() if max_post else None
         return ll, prior
+    if hasattr(lpost, "_jm_key"):
+        lpost._refresh_model()
     return lpost, None
 
 
@@ -132,6 +136,10 @@ def _perturb(rng, p0, bounds, scale=100.0):
                 out[i] = v
                 break
     return out
+
+
+class InputAssertionError(TypeError, AssertionError):
+    """Wrong input to a Stingray helper that checks it with ``assert`` (catchable as either)."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -184,8 +192,9 @@ class OptimizationResults:
     """
 
     def __init__(self, lpost, res, neg=True, log=None, max_post=None):
+        self.log = _summary_logger() if log is None else log
         self.neg = neg
-        self.result = float(res.fun)
+        self.result = np.float64(res.fun)
         self.p_opt = np.atleast_1d(np.asarray(res.x, dtype=np.float64))
         ll, prior = _objective_parts(
             lpost, isinstance(lpost, Posterior) if max_post is None else max_post
@@ -215,7 +224,13 @@ class OptimizationResults:
         self.__dict__["_model"] = value
 
     def _compute_covariance(self, lpost, res, ll=None, prior=None):
+        if res is None:  # Stingray: no optimiser output and no finite-difference Hessian
+            self.cov = self.err = None
+            return
         cov = getattr(res, "cov", None)
+        if cov is None and getattr(res, "hess_inv", None) is not None:  # a scipy result
+            hess_inv = res.hess_inv
+            cov = hess_inv.todense() if hasattr(hess_inv, "todense") else hess_inv
         if cov is None:
             if ll is None:
                 ll, prior = _objective_parts(lpost, isinstance(lpost, Posterior))
@@ -243,6 +258,8 @@ class OptimizationResults:
         self.bic = self.result + k * np.log(n)
 
     def _compute_statistics(self, lpost):
+        if not hasattr(self, "mfit"):
+            self._compute_model(lpost)
         y = np.asarray(lpost.y, dtype=np.float64)
         n = y.shape[0]
         k = float(self.p_opt.shape[0])
@@ -253,49 +270,74 @@ class OptimizationResults:
         self.sobs = np.sum(y - self.mfit)
 
     def print_summary(self, lpost, stream=None):
-        """Print the best-fit parameters with errors and the fit statistics.
+        """Write the best-fit parameters with errors and the fit statistics.
+
+        Like Stingray's, the summary goes to ``self.log`` (the logger "Fitting summary", at
+        INFO level) unless ``stream`` is given.
 
         Parameters
         ----------
         lpost : Posterior or LogLikelihood
             The fitted object (for the parameter names, fixed/tied flags and bounds).
         stream : file-like, optional
-            Where to print (default ``sys.stdout``).
+            Write there (with ``print``) instead of the logger.
         """
-        out = sys.stdout if stream is None else stream
+        if stream is None:
+            log = getattr(self, "log", None) or _summary_logger()
+            emit = log.info
+        else:
+
+            def emit(line):
+                print(line, file=stream)
+
         model = lpost.model
-        free = list(lpost.free_param_names)
-        print("The best-fit model parameters plus errors are:", file=out)
+        free = list(free_parameter_names(model))
+        err = self.err if getattr(self, "err", None) is not None else None
+        emit("The best-fit model parameters plus errors are:")
         for i, par in enumerate(model.param_names):
             lo, hi = model.bounds[par]
             if par in free:
                 idx = free.index(par)
-                err = self.err[idx] if self.err is not None else float("nan")
-                print(
-                    f"{i:3}) Parameter {par:<20}: {self.p_opt[idx]:<20.5g} +/- {err:<14.5g} "
-                    f"[{lo!s:>10} {hi!s:>10}]",
-                    file=out,
+                e = err[idx] if err is not None else float("nan")
+                flag = ""
+                unconstrained = getattr(self, "unconstrained", None)
+                if unconstrained is not None and par in unconstrained:
+                    flag = " (unconstrained)"
+                emit(
+                    f"{i:3}) Parameter {par:<20}: {self.p_opt[idx]:<20.5g} +/- {e:<14.5g} "
+                    f"[{lo!s:>10} {hi!s:>10}]{flag}"
                 )
             elif model.fixed[par]:
-                value = getattr(self.model, par).value
-                print(f"{i:3}) Parameter {par:<20}: {value:<20.5g} (Fixed)", file=out)
+                emit(f"{i:3}) Parameter {par:<20}: {getattr(model, par).value:<20.5g} (Fixed)")
             else:
                 value = getattr(self.model, par).value
-                print(f"{i:3}) Parameter {par:<20}: {value:<20.5g} (Tied)", file=out)
+                emit(f"{i:3}) Parameter {par:<20}: {value:<20.5g} (Tied)")
         n = len(np.asarray(lpost.x))
-        print("\nFitting statistics:", file=out)
-        print(f" -- number of data points: {n}", file=out)
-        print(f" -- converged: {self.converged}", file=out)
-        print(f" -- Deviance [-2 log L] D = {self.deviance:.6f}", file=out)
-        print(f" -- The Akaike Information Criterion of the model is: {self.aic}.", file=out)
-        print(f" -- The Bayesian Information Criterion of the model is: {self.bic}.", file=out)
-        print(
+        emit("\nFitting statistics:")
+        emit(f" -- number of data points: {n}")
+        emit(f" -- converged: {getattr(self, 'converged', True)}")
+        emit(f" -- Deviance [-2 log L] D = {self.deviance:.6f}")
+        emit(f" -- The Akaike Information Criterion of the model is: {self.aic}.")
+        emit(f" -- The Bayesian Information Criterion of the model is: {self.bic}.")
+        emit(
             f" -- The figure-of-merit function for this model is: {self.merit:.5f} and the fit "
-            f"for {self.dof:.0f} dof is {self.merit / self.dof:.3f}",
-            file=out,
+            f"for {self.dof:.0f} dof is {self.merit / self.dof:.3f}"
         )
-        print(f" -- Summed Residuals S = {self.sobs:.5f}", file=out)
-        print(f" -- Expected S ~ {self.sexp:.5f} +/- {self.ssd:.5f}", file=out)
+        emit(f" -- Summed Residuals S = {self.sobs:.5f}")
+        emit(f" -- Expected S ~ {self.sexp:.5f} +/- {self.ssd:.5f}")
+
+
+def _summary_logger():
+    """Stingray's "Fitting summary" logger (INFO and above to stderr unless configured)."""
+    import logging
+
+    log = logging.getLogger("Fitting summary")
+    log.setLevel(logging.DEBUG)
+    if not log.handlers:
+        handler = logging.StreamHandler()
+        handler.setLevel(logging.DEBUG)
+        log.addHandler(handler)
+    return log
 
 
 # --------------------------------------------------------------------------------------------
@@ -337,6 +379,8 @@ class ParameterEstimation(SamplingMixin):
         elif solver not in SOLVERS:
             raise ValueError(f"unknown solver {solver!r}; choose one of {SOLVERS}")
         self.solver = solver
+        if isinstance(n_restarts, bool) or int(n_restarts) != n_restarts or n_restarts < 0:
+            raise ValueError(f"n_restarts must be a non-negative integer, got {n_restarts!r}")
         self.n_restarts = int(n_restarts)
         self.seed = seed
 
@@ -406,6 +450,7 @@ class ParameterEstimation(SamplingMixin):
         fit = _fit_jit()
         rng = None
         attempt = t0
+        best = None
         for _ in range(self.n_restarts + 1):
             with x64_scope():
                 out = fit(
@@ -418,19 +463,48 @@ class ParameterEstimation(SamplingMixin):
                     max_steps=max_steps,
                 )
                 out = _NumpyResult(*out)
-            if out.converged and np.isfinite(out.fun) and not np.isclose(out.fun, -logmin):
+            usable = np.isfinite(out.fun) and not np.isclose(out.fun, -logmin)
+            if usable and (best is None or out.fun < best.fun):
+                best = out
+            if out.converged and usable:
+                best = out
                 break
             if rng is None:
-                self._check_finite_start(ll, prior, t0)
                 rng = self._rng()
             attempt = _perturb(rng, t0, bounds)
         else:
-            raise RuntimeError(
-                f"Fitting unsuccessful! No convergence after {self.n_restarts + 1} attempt(s) "
-                f"from t0 = {t0} (last: -log density {out.fun}, gradient max-norm "
-                f"{out.grad_norm}, {out.n_steps} steps)."
+            if best is None:
+                # Stingray returns scipy's answer on a flat -1e16 objective (t0, unmoved);
+                # so do we, with converged=False and a warning that says why.
+                warnings.warn(
+                    f"the objective is not finite at t0 = {t0} nor at {self.n_restarts} "
+                    f"perturbed starts (outside the prior support, a model that is not "
+                    f"positive there, NaN data or zero errors): returning t0 with "
+                    f"converged=False",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
+                return OptimizationResults(
+                    lpost, _FailedResult(t0, -logmin, out), neg=neg, max_post=prior is not None
+                )
+            # Like Stingray, return the best attempt; unlike Stingray, say so.
+            warnings.warn(
+                f"the fit did not converge after {self.n_restarts + 1} attempt(s) from t0 = "
+                f"{t0} (best: -log density {best.fun}, gradient max-norm {best.grad_norm}, "
+                f"{best.n_steps} steps); returning the best attempt with converged=False. "
+                f"Raise the step limit with scipy_optimize_options={{'maxiter': ...}} or "
+                f"start closer to the optimum.",
+                RuntimeWarning,
+                stacklevel=2,
             )
+        out = best
         return OptimizationResults(lpost, out, neg=neg, max_post=prior is not None)
+
+    def simulate_lrts(self, s_all, lpost1, t1, lpost2, t2, seed=None):
+        """Only `PSDParEst` can simulate spectra (as in Stingray)."""
+        raise NotImplementedError(
+            "The behaviour of `simulate_lrts` should be defined in a subclass"
+        )
 
     @staticmethod
     def _check_finite_start(ll, prior, t0):
@@ -447,6 +521,21 @@ class ParameterEstimation(SamplingMixin):
         res1 = self.fit(lpost1, t1, neg=neg)
         res2 = self.fit(lpost2, t2, neg=neg)
         return res1.deviance - res2.deviance, res1, res2
+
+
+class _FailedResult:
+    """A fit that found no finite objective: ``x = t0``, NaN covariance."""
+
+    def __init__(self, t0, fun, last):
+        n = len(t0)
+        self.x = np.asarray(t0, dtype=np.float64)
+        self.fun = fun
+        self.cov = np.full((n, n), np.nan)
+        self.converged = False
+        self.n_steps = last.n_steps
+        self.grad_norm = np.nan
+        self.mfit = None
+        self.loglike = None
 
 
 class _NumpyResult:
@@ -512,9 +601,51 @@ class PSDParEst(PSDSimulationMixin, ParameterEstimation):
         res.maxpow, res.maxfreq, res.maxind = self._compute_highest_outlier(lpost, res)
         return res
 
+    # Stingray's private helpers (its tests and some user code call them) -------------------
+    def _generate_model(self, lpost, pars):
+        """The model of ``lpost`` at the free parameters ``pars`` (the model is not modified)."""
+        if not isinstance(lpost, LogLikelihood | Posterior):
+            raise InputAssertionError(
+                "lpost must be of type LogLikelihood or Posterior or one of its subclasses!"
+            )
+        if len(pars) != lpost.npar:
+            raise InputAssertionError(f"pars must be a list of {lpost.npar} parameters")
+        ll = lpost.loglikelihood if isinstance(lpost, Posterior) else lpost
+        return ll.evaluate_model(pars)
+
+    def _generate_data(self, lpost, pars, rng=None):
+        """A copy of ``self.ps`` with powers ``model * chi2(2m) / (2m)`` drawn from ``rng``.
+
+        ``rng`` is a NumPy ``RandomState`` or ``Generator`` (default: a fresh, unseeded
+        ``Generator``; the global NumPy RNG is never used).
+        """
+        import copy
+
+        if rng is None:
+            rng = np.random.default_rng()
+        model_spectrum = self._generate_model(lpost, pars)
+        m = self.ps.m
+        sim_ps = copy.copy(self.ps)
+        sim_ps.power = (
+            model_spectrum * rng.chisquare(2 * m, size=model_spectrum.shape[0]) / (2.0 * m)
+        )
+        return sim_ps
+
+    @staticmethod
+    def _compute_pvalue(obs_val, sim):
+        """Fraction of ``sim`` strictly above ``obs_val`` (Stingray's definition)."""
+        sim = np.asarray(sim)
+        return float(sim[sim > obs_val].shape[0]) / float(sim.shape[0])
+
+    @staticmethod
+    def _find_outlier(xdata, ratio, max_y):
+        """``(x, index)`` of the first element of ``ratio`` equal to ``max_y``."""
+        max_ind = np.where(np.asarray(ratio) == max_y)[0][0]
+        return np.asarray(xdata)[max_ind], max_ind
+
     def _compute_highest_outlier(self, lpost, res, nmax=1):
         """The ``nmax`` largest values of ``2 * y / mfit``, their frequencies and indices."""
-        residuals = 2.0 * np.asarray(lpost.y, dtype=np.float64) / res.mfit
+        residuals = 2.0 * np.asarray(lpost.y, dtype=np.float64) / np.asarray(res.mfit)
         if nmax == 1:
             order = np.array([np.argmax(residuals)])
         else:

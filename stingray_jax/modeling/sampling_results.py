@@ -69,27 +69,77 @@ class SamplingResults:
                 handler.setLevel(logging.DEBUG)
                 log.addHandler(handler)
         self.log = log
+        if hasattr(mcmc, "get_chain"):  # an emcee sampler, as Stingray's SamplingResults takes
+            self._from_emcee(mcmc, names)
+            self._check_convergence(mcmc)
+            self._infer(ci_min, ci_max)
+            return
         self.mcmc = mcmc
         self.chains = np.asarray(mcmc.chains)
         self.samples = self.chains.reshape(-1, self.chains.shape[-1])
         self.nwalkers, self.niter, self.ndim = self.chains.shape
-        self.names = (
-            tuple(names) if names is not None else tuple(f"theta[{i}]" for i in range(self.ndim))
-        )
-        if len(self.names) != self.ndim:
-            raise ValueError(f"{len(self.names)} names for {self.ndim} parameters")
+        self.names = self._names(names)
         self.sampler = mcmc.sampler
         self.acceptance = mcmc.acceptance
         self.L = self.acceptance * self.samples.shape[0]
         self.num_divergences = mcmc.num_divergences
         self.wall_time = mcmc.wall_time
+        self._check_convergence(mcmc)
+        self._infer(ci_min, ci_max)
+
+    def _names(self, names):
+        names = (
+            tuple(names) if names is not None else tuple(f"theta[{i}]" for i in range(self.ndim))
+        )
+        if len(names) != self.ndim:
+            raise ValueError(f"{len(names)} names for {self.ndim} parameters")
+        return names
+
+    def _from_emcee(self, sampler, names):
+        """Stingray's attributes of an emcee ``EnsembleSampler`` run (its definitions)."""
+        self.mcmc = None
+        self.samples = sampler.get_chain(flat=True)
+        self.chains = np.swapaxes(sampler.get_chain(), 0, 1)  # (walkers, steps, ndim)
+        dims = sampler.get_chain().shape
+        # Stingray's (swapped) values: emcee's chain is (steps, walkers, ndim)
+        self.nwalkers, self.niter, self.ndim = float(dims[0]), float(dims[1]), dims[2]
+        self.names = self._names(names)
+        self.sampler = "emcee"
+        self.acceptance = np.nanmean(sampler.acceptance_fraction)
+        self.L = self.acceptance * self.samples.shape[0]
+        self.num_divergences = 0
+        self.wall_time = float("nan")
+
+    def _check_convergence(self, sampler):
+        """Autocorrelation times, effective sample sizes and R-hat of the run.
+
+        For an emcee sampler, Stingray's definitions (emcee's ``get_autocorr_time`` and
+        Stingray's ``rhat``, which is not the Gelman-Rubin ratio); for our NUTS/HMC runs the
+        split Gelman-Rubin statistic and the multi-chain effective sample size.
+        """
+        if hasattr(sampler, "get_chain"):
+            try:
+                self.acor = sampler.get_autocorr_time()
+            except Exception:  # emcee.autocorr.AutocorrError: chains too short
+                self.log.info("Chains too short to compute autocorrelation lengths.")
+            self.rhat = self._compute_rhat(sampler)
+            self.ess = self.samples.shape[0] / np.asarray(getattr(self, "acor", np.nan))
+            return
         if self.niter >= 4:
-            self.ess = np.asarray(mcmc.ess)
-            self.rhat = np.asarray(mcmc.rhat)
+            self.ess = np.asarray(sampler.ess)
+            self.rhat = np.asarray(sampler.rhat)
             self.acor = self.samples.shape[0] / self.ess
         else:
             self.ess = self.rhat = self.acor = np.full(self.ndim, np.nan)
-        self._infer(ci_min, ci_max)
+
+    def _compute_rhat(self, sampler):
+        """Stingray's ``rhat`` of an emcee run (kept for compatibility; see the class doc)."""
+        chain = sampler.get_chain()
+        mean_iter = np.nanmean(chain, axis=1)
+        mean_all = np.nanmean(chain, axis=(0, 1))
+        bb = (self.niter / (self.nwalkers - 1)) * np.sum((mean_iter - mean_all) ** 2.0, axis=0)
+        ww = np.nanmean(np.nanvar(chain, axis=1), axis=0)
+        return ((self.niter - 1) / self.niter) * ww + (1 / self.niter) * bb
 
     def _infer(self, ci_min=5, ci_max=95):
         self.mean = np.mean(self.samples, axis=0)
@@ -98,7 +148,10 @@ class SamplingResults:
         self.ci_min, self.ci_max = ci_min, ci_max
 
     def print_results(self):
-        """Write a summary (acceptance, diagnostics, posterior table) to the log."""
+        """Write a summary (acceptance, diagnostics, posterior table) to the log.
+
+        As Stingray's, this returns nothing (Jupyter would print a returned text twice).
+        """
         lines = [
             f"-- Sampler: {self.sampler.upper()}, {self.nwalkers} chains x {self.niter} draws",
             f"-- The acceptance fraction is: {self.acceptance:.5f}",
@@ -116,7 +169,6 @@ class SamplingResults:
             )
         for line in lines:
             self.log.info(line)
-        return "\n".join(lines)
 
     def plot_results(self, nsamples=1000, fig=None, save_plot=False, filename="test.pdf"):
         """Corner plot of the posterior (uses ``corner`` when installed).

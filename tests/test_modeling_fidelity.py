@@ -1,0 +1,80 @@
+"""Regression tests of defects found by stress-testing the modeling adapters (issue 11)."""
+
+import concurrent.futures
+import warnings
+
+import numpy as np
+import pytest
+from astropy.modeling.models import Const1D, Polynomial1D, PowerLaw1D
+
+from stingray_jax import modeling as sjm
+
+
+def test_polynomial_domain_and_window_are_part_of_the_cache_key():
+    x = np.linspace(0.5, 5.0, 50)
+    y = np.full(x.size, 3.0)
+    a = Polynomial1D(2, c0=1.0, c1=0.5, c2=0.1)
+    b = Polynomial1D(2, c0=1.0, c1=0.5, c2=0.1, domain=(0.0, 10.0), window=(-1.0, 1.0))
+    la = sjm.GaussianLogLikelihood(x, y, 1.0, a)
+    lb = sjm.GaussianLogLikelihood(x, y, 1.0, b)
+    np.testing.assert_allclose(la.evaluate_model(a.parameters), a(x), rtol=1e-12)
+    np.testing.assert_allclose(lb.evaluate_model(b.parameters), b(x), rtol=1e-12)
+    assert not np.allclose(a(x), b(x))
+
+
+def test_bounds_set_after_the_likelihood_is_built_are_used():
+    rng = np.random.default_rng(3)
+    freq = np.linspace(0.02, 5.0, 300)
+    model = PowerLaw1D(2.0, 1.0, 1.5) + Const1D(1.5)
+    model.x_0_0.fixed = True
+    power = model(freq) * rng.exponential(size=freq.size)
+    lpost = sjm.PSDLogLikelihood(freq, power, model)
+    free = sjm.PSDParEst(None, max_post=False).fit(lpost, [2.0, 1.5, 1.5])
+    model.alpha_0.bounds = (0.0, free.p_opt[1] - 0.2)  # after the likelihood was built
+    res = sjm.PSDParEst(None, max_post=False).fit(lpost, [2.0, free.p_opt[1] - 0.3, 1.5])
+    assert res.p_opt[1] <= free.p_opt[1] - 0.2 + 1e-12
+
+
+def test_building_likelihoods_from_threads():
+    freq = np.linspace(0.02, 5.0, 64)
+
+    def build(k):
+        out = []
+        for j in range(40):
+            model = PowerLaw1D(1.0 + k + j / 100.0, 1.0, 1.5)
+            out.append(sjm.PSDLogLikelihood(freq, model(freq), model).npar)
+        return out
+
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(build, range(4)))
+    assert all(n == 3 for r in results for n in r)
+
+
+def test_sample_leaves_warning_filters_alone():
+    rng = np.random.default_rng(5)
+    freq = np.linspace(0.02, 5.0, 100)
+    model = Const1D(2.0)
+    power = model(freq) * rng.exponential(size=freq.size)
+    lpost = sjm.PSDPosterior(
+        freq, power, model, priors={"amplitude": lambda a: ((a > 0) & (a < 10)) / 10.0}
+    )
+    before = list(warnings.filters)
+    sjm.PSDParEst(None).sample(
+        lpost, [2.0], num_chains=1, num_warmup=20, num_samples=20, print_results=False
+    )
+    assert list(warnings.filters) == before
+
+
+def test_likelihood_and_results_are_numpy_float64():
+    freq = np.linspace(0.02, 5.0, 50)
+    model = Const1D(2.0)
+    ll = sjm.PSDLogLikelihood(freq, model(freq), model)
+    assert type(ll([2.0])) is np.float64
+    res = sjm.PSDParEst(None, max_post=False).fit(ll, [1.5])
+    assert type(res.result) is np.float64
+
+
+@pytest.mark.parametrize("bad", [-1, 2.5])
+def test_n_restarts_checked(bad):
+    with pytest.raises(ValueError, match="n_restarts"):
+        sjm.ParameterEstimation(n_restarts=bad)
