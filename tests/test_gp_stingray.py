@@ -270,6 +270,7 @@ class Testget_gp_params(object):
         ]
 
 
+@pytest.mark.slow
 @pytest.mark.xfail
 @pytest.mark.skipif(
     not (_HAS_TINYGP and _HAS_TFP and _HAS_JAXNS), reason="tinygp, tfp or jaxns not installed"
