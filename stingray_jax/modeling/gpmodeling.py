@@ -28,6 +28,7 @@ from ..gp import models as _models
 __all__ = [
     "GPPrior",
     "GPResult",
+    "detect_qpo",
     "get_gp_params",
     "get_kernel",
     "get_log_likelihood",
@@ -596,3 +597,82 @@ def _run_nuts(prior_model, loglike, names, seed, num_warmup, num_samples, num_ch
         method="nuts",
         raw=mcmc,
     )
+
+
+def _default_priors(t, y, dt, diag):
+    import numpyro.distributions as dist
+
+    T = float(t[-1] - t[0])
+    fnyq = 0.5 / dt
+    var = float(np.var(y))
+    mean = float(np.mean(y))
+    if not (var > 0 and mean > 0):
+        raise ValueError("default priors need a light curve with positive mean and variance")
+    return {
+        "log_arn": dist.Uniform(np.log(0.01 * var), np.log(10 * var)),
+        "log_crn": dist.Uniform(np.log(1 / T), np.log(fnyq)),
+        "log_aqpo": dist.Uniform(np.log(0.01 * var), np.log(10 * var)),
+        "log_cqpo": dist.Uniform(np.log(1 / T), np.log(fnyq)),
+        "log_freq": dist.Uniform(np.log(2 / T), np.log(fnyq)),
+        "log_A": dist.Uniform(np.log(0.5 * mean), np.log(2 * mean)),
+    }
+
+
+def detect_qpo(lc, prior_dict=None, diag=None, num_live_points=200, max_samples=2e4, seed=0):
+    """Fit "RN" and "QPO_plus_RN" (constant mean) to a light curve and compare their evidences.
+
+    Parameters
+    ----------
+    lc : stingray.Lightcurve
+        Evenly or unevenly sampled (gaps are fine: only the points present enter).
+    prior_dict : dict, optional
+        Priors of ``get_gp_params("QPO_plus_RN", "constant")`` (the RN model uses its subset).
+        The default is uniform in the log parameters over ranges set by the data: amplitudes
+        1e-2..10 times the variance, damping rates 1/T..Nyquist, QPO frequency 2/T..Nyquist,
+        mean within a factor 2.
+    diag : float or array_like, optional
+        White-noise variance per point; default ``lc.counts_err**2`` (Poisson for counts).
+    num_live_points, max_samples, seed :
+        Nested-sampling options.
+
+    Returns
+    -------
+    result : dict
+        ``ln_bayes_factor`` (QPO_plus_RN over RN) and its error, ``log_Z_rn``, ``log_Z_qpo``,
+        ``freq`` and ``Q`` (posterior medians) with 90% credible intervals ``freq_ci`` and
+        ``Q_ci`` (``Q = pi freq / cqpo``), and the two `GPResult` objects.
+    """
+    t = np.asarray(lc.time, np.float64)
+    t = t - t[0]
+    y = np.asarray(lc.counts, np.float64)
+    dt = float(np.median(np.diff(t)))
+    if diag is None:
+        err = np.asarray(getattr(lc, "counts_err", None), np.float64)
+        diag = err**2 if err.shape == y.shape and np.all(err > 0) else None
+    priors = _default_priors(t, y, dt, diag) if prior_dict is None else dict(prior_dict)
+    out = {}
+    for kernel in ("RN", "QPO_plus_RN"):
+        names = get_gp_params(kernel, "constant")
+        prior = get_prior(names, priors)
+        like = get_log_likelihood(names, kernel, "constant", t, y, diag=diag)
+        res = GPResult(lc)
+        res.sample(prior, like, max_samples=max_samples, num_live_points=num_live_points, seed=seed)
+        out[kernel] = res
+    rn, qpo = out["RN"].results, out["QPO_plus_RN"].results
+    w = np.exp(np.asarray(qpo.log_dp_mean))
+    freq = np.exp(np.asarray(qpo.samples["log_freq"]))
+    q = np.pi * freq / np.exp(np.asarray(qpo.samples["log_cqpo"]))
+    fq = _weighted_quantiles(freq, w, [0.05, 0.5, 0.95])
+    qq = _weighted_quantiles(q, w, [0.05, 0.5, 0.95])
+    return {
+        "ln_bayes_factor": qpo.log_Z_mean - rn.log_Z_mean,
+        "ln_bayes_factor_err": float(np.hypot(qpo.log_Z_uncert, rn.log_Z_uncert)),
+        "log_Z_rn": rn.log_Z_mean,
+        "log_Z_qpo": qpo.log_Z_mean,
+        "freq": fq[1],
+        "freq_ci": (fq[0], fq[2]),
+        "Q": qq[1],
+        "Q_ci": (qq[0], qq[2]),
+        "rn_result": out["RN"],
+        "qpo_result": out["QPO_plus_RN"],
+    }
