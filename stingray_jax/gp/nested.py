@@ -90,18 +90,17 @@ def _count_evaluations(info):
     return jnp.int32(0)
 
 
-@functools.lru_cache(maxsize=16)
-def _compiled_run(loglikelihood, logprior, num_inner_steps, num_delete, max_iter, dlogz):
+def _make_run(loglikelihood, logprior, num_inner_steps, num_delete, max_iter, dlogz):
+    """The whole run as a pure function ``run(key, x0, data)``."""
     blackjax, integ, _ = _import_blackjax()
-    algo = blackjax.nss(
-        logprior_fn=logprior,
-        loglikelihood_fn=loglikelihood,
-        num_inner_steps=num_inner_steps,
-        num_delete=num_delete,
-    )
 
-    @jax.jit
-    def run(key, x0):
+    def run(key, x0, data):
+        algo = blackjax.nss(
+            logprior_fn=lambda x: logprior(x, data),
+            loglikelihood_fn=lambda x: loglikelihood(x, data),
+            num_inner_steps=num_inner_steps,
+            num_delete=num_delete,
+        )
         key, sub = jax.random.split(key)
         state = algo.init(x0, sub)
         ig = integ.init_integrator(state.particles)
@@ -131,6 +130,44 @@ def _compiled_run(loglikelihood, logprior, num_inner_steps, num_delete, max_iter
         return state, n_iter, buf, n_eval
 
     return run
+
+
+@functools.lru_cache(maxsize=16)
+def _compiled_run(loglikelihood, logprior, num_inner_steps, num_delete, max_iter, dlogz):
+    run = _make_run(
+        lambda x, _: loglikelihood(x),
+        lambda x, _: logprior(x),
+        num_inner_steps,
+        num_delete,
+        max_iter,
+        dlogz,
+    )
+    return jax.jit(lambda key, x0: run(key, x0, None))
+
+
+def _summarise(utils, key, state, n_iter, buf, n_eval, num_live):
+    parts = jax.tree.map(
+        lambda b, live: jnp.concatenate([b[:n_iter].reshape((-1, *b.shape[2:])), live]),
+        buf,
+        state.particles,
+    )
+    final = utils.NSInfo(parts, None)
+    logw = utils.log_weights(key, final, shape=200)  # (n, 200) simulated prior volumes
+    logz_sims = jax.scipy.special.logsumexp(logw, axis=0)
+    logw_mean = jax.scipy.special.logsumexp(logw, axis=1) - jnp.log(logw.shape[1])
+    log_dp = logw_mean - jax.scipy.special.logsumexp(logw_mean)
+    w = np.exp(np.asarray(log_dp))
+    return NestedResult(
+        log_Z_mean=float(jnp.mean(logz_sims)),
+        log_Z_uncert=float(jnp.std(logz_sims)),
+        samples=np.asarray(parts.position),
+        log_L_samples=np.asarray(parts.loglikelihood),
+        log_prior_samples=np.asarray(parts.logdensity),
+        log_dp_mean=np.asarray(log_dp),
+        ESS=float(1.0 / np.sum(w**2)),
+        total_num_samples=int(parts.loglikelihood.shape[0]),
+        num_likelihood_evaluations=int(n_eval) + num_live,
+    )
 
 
 def nested_sampling(
@@ -182,32 +219,8 @@ def nested_sampling(
         loglikelihood, logprior, num_inner_steps, num_delete, max_iter, float(dlogz)
     )
     state, n_iter, buf, n_eval = run(jax.random.PRNGKey(seed), x0)
-    n_iter = int(n_iter)
     if not np.any(np.isfinite(np.asarray(state.particles.loglikelihood))):
         raise FloatingPointError("nested sampling: every log-likelihood is -inf or NaN")
-    key = jax.random.PRNGKey(seed + 1)
-    parts = jax.tree.map(
-        lambda b, live: jnp.concatenate([b[:n_iter].reshape((-1, *b.shape[2:])), live]),
-        buf,
-        state.particles,
-    )
-    final = utils.NSInfo(parts, None)
-    n_eval = int(n_eval) + num_live
-    logw = utils.log_weights(key, final, shape=200)  # (n, 200) simulated prior volumes
-    logz_sims = jax.scipy.special.logsumexp(logw, axis=0)
-    logw_mean = jax.scipy.special.logsumexp(logw, axis=1) - jnp.log(logw.shape[1])
-    log_dp = logw_mean - jax.scipy.special.logsumexp(logw_mean)
-    w = np.exp(np.asarray(log_dp))
-    ess = float(1.0 / np.sum(w**2))
-    parts = final.particles
-    return NestedResult(
-        log_Z_mean=float(jnp.mean(logz_sims)),
-        log_Z_uncert=float(jnp.std(logz_sims)),
-        samples=np.asarray(parts.position),
-        log_L_samples=np.asarray(parts.loglikelihood),
-        log_prior_samples=np.asarray(parts.logdensity),
-        log_dp_mean=np.asarray(log_dp),
-        ESS=ess,
-        total_num_samples=int(parts.loglikelihood.shape[0]),
-        num_likelihood_evaluations=n_eval,
+    return _summarise(
+        utils, jax.random.PRNGKey(seed + 1), state, int(n_iter), buf, n_eval, num_live
     )
