@@ -13,7 +13,8 @@ The pure JAX core behind `stingray_jax.modeling.gpmodeling`:
 Nothing here imports the Stingray-shaped adapters; importing it changes no global state.
 """
 
-from . import kernels, models
+from . import kernels as kernels  # submodules, not re-exported names
+from . import models as models
 from ._solver import log_likelihood
 from .kernels import (
     CeleriteKernel,

@@ -196,7 +196,7 @@ def _polyval_ascending(coefs, z):
 
 
 def carma_kernel(sigma, ar_roots, ma_coefs) -> CeleriteKernel:
-    r"""The CARMA(p, q) kernel (Kelly et al. 2014) as ``p`` celerite terms.
+    r"""The CARMA(p, q) kernel as ``p`` celerite terms (after Kelly et al., 2014).
 
     The process is :math:`\alpha(D) y = \sigma \beta(D) \epsilon` with
     :math:`\alpha(z) = \prod_k (z - r_k)` and :math:`\beta(z) = \sum_{j=0}^q \beta_j z^j`; its
@@ -242,15 +242,20 @@ def carma_kernel(sigma, ar_roots, ma_coefs) -> CeleriteKernel:
 
 
 def carma_roots_from_coefs(ar_coefs):
-    r"""Roots of :math:`\alpha(z) = \sum_k \alpha_k z^k` given ascending ``ar_coefs`` (``alpha_0 ..
-    alpha_p``; ``alpha_p`` is normalised to 1), as a jittable ``jnp.roots``."""
+    r"""Roots of the AR polynomial from its ascending coefficients, as a jittable ``jnp.roots``.
+
+    ``ar_coefs`` are :math:`\alpha_0, \dots, \alpha_p` of
+    :math:`\alpha(z) = \sum_k \alpha_k z^k` (normalised so that :math:`\alpha_p = 1`).
+    """
     ar = jnp.asarray(ar_coefs)
     return jnp.roots(ar[::-1] / ar[-1], strip_zeros=False)
 
 
 def carma_psd(f, sigma, ar_roots, ma_coefs):
-    r"""Analytic one-sided CARMA PSD, :math:`2\sigma^2 |\beta(2\pi i f)|^2 / |\alpha(2\pi i f)|^2`
-    (the reference for `carma_kernel`'s ``psd``)."""
+    r"""Analytic one-sided CARMA power spectrum (the reference for `carma_kernel`'s ``psd``).
+
+    :math:`P(f) = 2\sigma^2 |\beta(2\pi i f)|^2 / |\alpha(2\pi i f)|^2`.
+    """
     r = jnp.asarray(ar_roots).astype(complex)
     iw = 2j * jnp.pi * jnp.asarray(f)
     num = jnp.abs(_polyval_ascending(jnp.asarray(ma_coefs).astype(complex), iw)) ** 2

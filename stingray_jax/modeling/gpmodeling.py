@@ -139,7 +139,7 @@ def get_prior(params_list, prior_dict):
     Parameters
     ----------
     params_list : list of str
-        Parameter names, e.g. from `get_gp_params` ("log_" ones are sampled in log space).
+        Parameter names, e.g. from `get_gp_params` (``log_`` ones are sampled in log space).
     prior_dict : dict
         ``{name: distribution}``: NumPyro distributions, tfp distributions
         (``tensorflow_probability.substrates.jax.distributions``) or jaxns ``Prior`` objects
@@ -225,7 +225,7 @@ def get_log_likelihood(params_list, kernel_type, mean_type, times, counts, **kwa
     """The GP log-likelihood of the light curve as a function of the parameters.
 
     As Stingray's: the returned ``likelihood_model(*args)`` takes the parameters in
-    ``params_list`` order ("log_" ones in log space) and returns
+    ``params_list`` order (``log_`` ones in log space) and returns
     ``log N(counts | mean(times), K)`` with ``K`` the kernel matrix plus ``sqrt(eps)`` on the
     diagonal (tinygp's default, which Stingray uses). It computes in float64 whatever the global
     JAX flag, in O(N).
