@@ -54,12 +54,11 @@ def bench_loglike(n, rng):
     cold_g, warm_g = cold_and_warm(g, p, repeat=5)
     _, warm_c = cold_and_warm(ref, repeat=5)
     print(f"N={n}: rel diff {abs(float(f(p)) / ref() - 1):.1e}")
-    print(
-        f"  ours loglike      cold {cold_f:7.2f} s warm {warm_f * 1e3:8.1f} ms  ({warm_f / warm_c:.1f}x celerite2)"
-    )
-    print(
-        f"  ours loglike+grad cold {cold_g:7.2f} s warm {warm_g * 1e3:8.1f} ms  ({warm_g / warm_c:.1f}x celerite2)"
-    )
+    for name, cold, warm in [("loglike", cold_f, warm_f), ("loglike+grad", cold_g, warm_g)]:
+        print(
+            f"  ours {name:12s} cold {cold:7.2f} s warm {warm * 1e3:8.1f} ms "
+            f"({warm / warm_c:.1f}x celerite2's loglike)"
+        )
     print(f"  celerite2 loglike              warm {warm_c * 1e3:8.1f} ms")
 
 
