@@ -58,6 +58,10 @@ ln_bf = results["QPO_plus_RN"].get_evidence() - results["RN"].get_evidence()
 print(f"ln Bayes factor (QPO+RN vs RN) = {ln_bf:.2f}")
 
 # %%
+# A large Bayes factor says the second term helps, not that there is a narrow QPO: on this red-noise
+# light curve the "QPO" term is a broad component (low quality factor Q, printed below), i.e.
+# the red noise is not a single Lorentzian. Look at Q before calling it a QPO.
+#
 # Posterior of the QPO frequency (weighted draws of the nested samples).
 results["QPO_plus_RN"].weighted_posterior_plot("log_freq")
 plt.show()
@@ -67,6 +71,7 @@ plt.show()
 # the one-sided kernel PSD divided by the squared mean rate, plus the Poisson level).
 best = results["QPO_plus_RN"].get_max_posterior_parameters()
 p = {k[4:]: np.exp(v) for k, v in best.items() if k.startswith("log_")}
+print(f"QPO term: freq = {p['freq']:.4f} Hz, Q = {np.pi * p['freq'] / p['cqpo']:.2f}")
 kernel = get_kernel("QPO_plus_RN", p)
 ps = Powerspectrum(lc, norm="frac")
 mean = y.mean()
