@@ -60,6 +60,10 @@ CLEAN_MODULES = [
     "stingray_jax.sampling",
     "stingray_jax.fourier",
     "stingray_jax.spectra",
+    "stingray_jax.gp",
+    "stingray_jax.gp.nested",
+    "stingray_jax.gp.inference",
+    "stingray_jax.modeling.gpmodeling",
 ]
 
 
