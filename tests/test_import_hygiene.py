@@ -60,6 +60,11 @@ CLEAN_MODULES = [
     "stingray_jax.sampling",
     "stingray_jax.fourier",
     "stingray_jax.spectra",
+    "stingray_jax.powerspectrum",
+    "stingray_jax.crossspectrum",
+    "stingray_jax.lombscargle",
+    # a module mirrored from Stingray (its import restores the warning filters)
+    "stingray_jax.events",
 ]
 
 
