@@ -1,13 +1,21 @@
 """stingray_jax: JAX-accelerated, differentiable drop-ins for Stingray.
 
+``import stingray_jax as stingray`` gives Stingray's namespace, "ours where we have it, Stingray's
+otherwise": every public top-level name of ``stingray`` resolves (lazily) to this package's class
+where it has one (the spectra classes) and to Stingray's object otherwise (``Lightcurve``,
+``EventList``, ...), and every ``stingray.<module>`` has a ``stingray_jax.<module>`` twin: ours
+(``powerspectrum``, ``crossspectrum``, ``lombscargle``, ``fourier``, ``modeling``) or Stingray's
+module itself (``events``, ``gti``, ``utils``, ...). See the getting-started page.
+
 Importing this package changes no global state: it leaves ``jax_enable_x64``, ``numpy.geterr()``
-and the warning filters alone, and it creates no JAX array (so no JAX backend is initialised at
-import). Heavier submodules, and the Stingray-compatible classes re-exported here, are imported
-lazily on first attribute access.
+and the warning filters alone, it creates no JAX array (so no JAX backend is initialised at
+import), and it imports neither Stingray nor JAX; the only thing it installs is the finder that
+resolves ``stingray_jax.<module>`` names without a file here (see ``stingray_jax._mirror``).
 """
 
 import importlib
 
+from . import _mirror
 from ._config import enable_x64
 
 try:
@@ -20,46 +28,60 @@ except ImportError:  # pragma: no cover - only without setuptools_scm's generate
     except PackageNotFoundError:
         __version__ = "0.0.0"
 
-__all__ = ["__version__", "enable_x64"]
+_mirror.install_finder()
 
-# Public names provided lazily: {attribute: module that defines it}. Later capabilities add
-# their Stingray-compatible classes here (e.g. ``"Powerspectrum": "stingray_jax.spectra"``).
+# Top-level names that are ours: {attribute: module that defines it}. Every other public name of
+# ``stingray`` resolves to Stingray's object (see __getattr__).
 _LAZY_ATTRIBUTES: dict[str, str] = {
-    "Powerspectrum": "stingray_jax.spectra",
-    "AveragedPowerspectrum": "stingray_jax.spectra",
-    "Crossspectrum": "stingray_jax.spectra",
-    "AveragedCrossspectrum": "stingray_jax.spectra",
-    "DynamicalPowerspectrum": "stingray_jax.spectra",
-    "LombScarglePowerspectrum": "stingray_jax.spectra",
+    "Powerspectrum": "stingray_jax.powerspectrum",
+    "AveragedPowerspectrum": "stingray_jax.powerspectrum",
+    "DynamicalPowerspectrum": "stingray_jax.powerspectrum",
+    "Crossspectrum": "stingray_jax.crossspectrum",
+    "AveragedCrossspectrum": "stingray_jax.crossspectrum",
+    "DynamicalCrossspectrum": "stingray_jax.crossspectrum",
+    "LombScarglePowerspectrum": "stingray_jax.lombscargle",
+    "LombScargleCrossspectrum": "stingray_jax.lombscargle",
 }
 
-# Submodules that ``stingray_jax.<name>`` resolves without an explicit import.
+# Submodules of this package that ``stingray_jax.<name>`` resolves without an explicit import.
+# A name that is also a Stingray module (fourier, modeling, powerspectrum, ...) mirrors it; when a
+# module of ours is absent (``pulse``, ``simulator`` today), the same import gives Stingray's.
 _LAZY_SUBMODULES = frozenset(
     {
         "batch",
         "cli",
+        "crossspectrum",
         "examples",
         "fourier",
         "likelihoods",
+        "lombscargle",
         "modeling",
         "models",
         "optimize",
+        "powerspectrum",
+        "pulse",
         "sampling",
+        "simulator",
         "spectra",
     }
 )
 
+# ``from stingray_jax import *`` exports our names; Stingray's are reached by attribute access.
+__all__ = ["__version__", "enable_x64", *_LAZY_ATTRIBUTES]
+
 
 def __getattr__(name):
     if name in _LAZY_ATTRIBUTES:
-        module = importlib.import_module(_LAZY_ATTRIBUTES[name])
-        value = getattr(module, name)
-        globals()[name] = value
-        return value
-    if name in _LAZY_SUBMODULES:
-        return importlib.import_module(f"{__name__}.{name}")
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(_LAZY_ATTRIBUTES[name]), name)
+    elif name in _LAZY_SUBMODULES:
+        value = importlib.import_module(f"{__name__}.{name}")
+    elif name.startswith("_"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    else:
+        value = _mirror.stingray_name(__name__, name)  # Stingray's, or AttributeError
+    globals()[name] = value
+    return value
 
 
 def __dir__():
-    return sorted(set(globals()) | set(_LAZY_ATTRIBUTES) | set(__all__))
+    return sorted(set(globals()) | set(_LAZY_ATTRIBUTES) | _LAZY_SUBMODULES)

@@ -76,12 +76,21 @@ def preserve_global_state():
     Some third-party imports change process-wide state (``stingray.modeling`` calls
     ``np.seterr("warn")``; ``stingray`` adds warning filters). Importing them inside this context
     keeps stingray_jax's promise not to mutate the user's settings.
+
+    The filters are restored only when the block changed them: ``warnings.catch_warnings()``
+    would invalidate every "show once per place" registry on each call, and a warning would then
+    show on every call instead of once, as Python and Stingray show it.
     """
     err = np.geterr()
+    filters = list(warnings.filters)
     try:
-        # catch_warnings restores the filter list (and invalidates warning caches) on exit.
-        with warnings.catch_warnings():
+        try:
             yield
+        finally:
+            if warnings.filters != filters:
+                warnings.filters[:] = filters
+                with warnings.catch_warnings():  # bump the filters' version: caches see them
+                    pass
     finally:
         np.seterr(**err)
 

@@ -64,6 +64,11 @@ CLEAN_MODULES = [
     "stingray_jax.gp.nested",
     "stingray_jax.gp.inference",
     "stingray_jax.modeling.gpmodeling",
+    "stingray_jax.powerspectrum",
+    "stingray_jax.crossspectrum",
+    "stingray_jax.lombscargle",
+    # a module mirrored from Stingray (its import restores the warning filters)
+    "stingray_jax.events",
 ]
 
 

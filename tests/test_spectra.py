@@ -292,3 +292,66 @@ def test_bad_inputs(events, lcs):
         S.AveragedPowerspectrum(bad, segment_size=64)
     with pytest.raises(ValueError, match="NaN"):
         S.AveragedCrossspectrum(bad, lc, segment_size=64)
+
+
+def test_cross_spectra_of_different_dt_raise(lcs):
+    lc = lcs[0]
+    coarse = lc.rebin(2 * lc.dt)
+    for make in (
+        lambda: S.AveragedCrossspectrum.from_lightcurve(lc, coarse, 64),
+        lambda: S.Crossspectrum.from_lightcurve(lc, coarse),
+        lambda: S.AveragedCrossspectrum.from_lc_iterable([lc], [coarse], lc.dt, 64),
+    ):
+        with pytest.raises(ValueError, match="different time resolutions"):
+            make()
+    # the constructors refuse them as Stingray's do
+    with pytest.raises(stingray.StingrayError, match="same time binning"):
+        S.AveragedCrossspectrum(lc, coarse, segment_size=64)
+
+
+def test_gti_running_past_one_light_curve():
+    """Segments both light curves cover, as Stingray's result (it failed with a broadcast error)."""
+    rng = np.random.default_rng(4)
+    t = np.arange(0, 100, 0.1) + 0.05
+    gti = np.array([[0, 100.0]])
+    lc1 = Lightcurve(t, rng.poisson(100, t.size), dt=0.1, gti=gti, skip_checks=True)
+    lc2 = Lightcurve(t[:800], rng.poisson(100, 800), dt=0.1, gti=gti, skip_checks=True)
+    ours = S.AveragedCrossspectrum(lc1, lc2, segment_size=10)
+    theirs = _quiet(stingray.AveragedCrossspectrum, lc1, lc2, segment_size=10, silent=True)
+    assert ours.m == theirs.m == 8
+    np.testing.assert_allclose(ours.power, theirs.power, rtol=1e-10)
+    ours = S.AveragedCrossspectrum.from_lightcurve(lc1, lc2, 10, norm="leahy")
+    theirs = stingray.AveragedCrossspectrum.from_lightcurve(lc1, lc2, 10, norm="leahy", silent=True)
+    np.testing.assert_allclose(ours.power, theirs.power, rtol=1e-10)
+    np.testing.assert_allclose(ours.power_err, theirs.power_err, rtol=1e-8)
+
+
+def test_exactly_zero_subband_power_gets_stingrays_default_error():
+    """Counts cancelling exactly at n/4: Stingray's coherence was 0/0 (ZeroDivisionError)."""
+    n = 64
+    counts1 = np.ones(n)
+    counts1[::8] = 2  # equal sums in the four residue classes mod 4: zero power at k = n/4
+    counts1[2::8] = 2
+    counts1[1::8] = 2
+    counts1[3::8] = 2
+    t = np.arange(n) + 0.5
+    lc1 = Lightcurve(t, counts1, dt=1, skip_checks=True)
+    lc2 = Lightcurve(t, np.random.default_rng(1).poisson(5, n), dt=1, skip_checks=True)
+    with pytest.warns(UserWarning, match="error bars"):
+        cs = S.Crossspectrum(lc1, lc2)
+    k = np.argmin(np.abs(cs.freq - 0.25))
+    assert cs.pds1.unnorm_power[k] == pytest.approx(0, abs=1e-20)
+    assert np.all(np.isfinite(cs.power_err))
+    with pytest.raises(ZeroDivisionError):  # Stingray 2.3.2 on the same data
+        _quiet(stingray.Crossspectrum, lc1, lc2)
+
+
+def test_lombscargle_fast_is_finite_at_nyquist_of_even_sampling():
+    rng = np.random.default_rng(2)
+    t = np.arange(1000.0)
+    lc = Lightcurve(t, rng.poisson(10, t.size), dt=1, skip_checks=True)
+    fast = S.LombScarglePowerspectrum(lc, method="fast")
+    slow = S.LombScarglePowerspectrum(lc, method="slow")
+    assert np.all(np.isfinite(fast.power))
+    # away from the ill-posed Nyquist bin the two agree
+    np.testing.assert_allclose(fast.power[:-1], slow.power[:-1], rtol=1e-6, atol=1e-12)

@@ -448,7 +448,11 @@ def _lsft_nufft_jit(y, t, grid, sign=1, eps=1e-12):
     w = 2 * jnp.pi * (f0 + df * jnp.arange(n_freq, dtype=t.dtype))
     zero = w == 0
     ft_real = jnp.where(zero, jnp.sum(y_c) / jnp.sqrt(n), const1 * sumr / jnp.sqrt(scos2))
-    ft_imag = jnp.where(zero, 0.0, const1 * sign * sumi / jnp.sqrt(ssin2))
+    # Where every sine vanishes (the Nyquist frequency of even sampling) ssin2 is rounding noise
+    # (possibly negative): the sine term is 0/0 there, and zero in the limit.
+    no_sin = ssin2 <= 10 * eps * n
+    ssin2 = jnp.where(no_sin, 1.0, ssin2)
+    ft_imag = jnp.where(zero | no_sin, 0.0, const1 * sign * sumi / jnp.sqrt(ssin2))
     phase = jnp.where(zero, 0.0, wtau - w * t[0])
     return (ft_real + 1j * ft_imag) * jnp.exp(-1j * phase)
 
