@@ -60,6 +60,9 @@ CLEAN_MODULES = [
     "stingray_jax.sampling",
     "stingray_jax.fourier",
     "stingray_jax.spectra",
+    "stingray_jax.pulse",
+    "stingray_jax.pulse.search",
+    "stingray_jax.pulse._statistics",
 ]
 
 

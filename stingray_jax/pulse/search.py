@@ -63,7 +63,9 @@ def _grid(frequencies, fdots):
 def _check_times(times):
     times = np.asanyarray(times)
     if times.ndim != 1 or times.size < 2:
-        raise ValueError(f"times must be a one-dimensional array of at least 2 events, got {times.shape}")
+        raise ValueError(
+            f"times must be a one-dimensional array of at least 2 events, got {times.shape}"
+        )
     if not np.all(np.isfinite(times)):
         raise ValueError("times contains non-finite values")
     return times
@@ -254,8 +256,14 @@ def _events_stats(tj, t2j, wj, fgrid, fdgrid, nharm, trial_batch, n_pad):
         out = np.empty(fgrid.shape)
         for i, fd in enumerate(fdgrid[:, 0]):
             res = z_n_events_nufft(
-                tj, t2j, wj, jnp.asarray(freqs[0]), jnp.asarray(df), jnp.asarray(fd),
-                nharm=nharm, n_modes=n,
+                tj,
+                t2j,
+                wj,
+                jnp.asarray(freqs[0]),
+                jnp.asarray(df),
+                jnp.asarray(fd),
+                nharm=nharm,
+                n_modes=n,
             )
             out[i] = np.asarray(res)
         return out
