@@ -17,6 +17,12 @@ from ._core import (
     poisson_level,
     positive_fft_bins,
 )
+from ._emmanoulopoulos import (
+    empirical_distribution,
+    gamma_distribution,
+    lognormal_distribution,
+    simulate_emmanoulopoulos,
+)
 from ._lombscargle import lomb_scargle, lsft
 from ._simulate import simulate_lightcurve
 from ._timeseries import (
@@ -33,10 +39,14 @@ __all__ = [
     "avg_pds_batch",
     "avg_pds_from_iterable",
     "avg_pds_from_timeseries",
+    "empirical_distribution",
+    "gamma_distribution",
+    "lognormal_distribution",
     "lomb_scargle",
     "lsft",
     "normalize_periodograms",
     "poisson_level",
     "positive_fft_bins",
+    "simulate_emmanoulopoulos",
     "simulate_lightcurve",
 ]
