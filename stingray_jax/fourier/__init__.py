@@ -25,6 +25,7 @@ from ._emmanoulopoulos import (
 )
 from ._lombscargle import lomb_scargle, lsft
 from ._simulate import simulate_lightcurve
+from ._simulate_pairs import simulate_correlated_lightcurves
 from ._timeseries import (
     avg_cs_from_iterables,
     avg_cs_from_timeseries,
@@ -47,6 +48,7 @@ __all__ = [
     "normalize_periodograms",
     "poisson_level",
     "positive_fft_bins",
+    "simulate_correlated_lightcurves",
     "simulate_emmanoulopoulos",
     "simulate_lightcurve",
 ]
