@@ -29,6 +29,7 @@ from ._statistics import (
 __all__ = ["epoch_folding_search", "z_n_search"]
 
 _TRIAL_BLOCK = 4096
+_GPU_EVENT_CHUNK = 1 << 18
 
 
 def _round_up(n, m):
@@ -155,6 +156,14 @@ def _folding_search(
     rule = "histogram" if slow else "floor"
     if trial_batch is None:
         trial_batch = _default_trial_batch()
+    # vmapped trials: bound the (trial_batch, events) intermediates (~0.5 GB at 256 trials)
+    if event_chunk is not None and int(event_chunk) < 1:
+        raise ValueError(f"event_chunk must be a positive integer, got {event_chunk!r}")
+    if int(trial_batch) < 1:
+        raise ValueError(f"trial_batch must be a positive integer, got {trial_batch!r}")
+    event_chunk = None if event_chunk is None else int(event_chunk)
+    trial_batch = int(trial_batch)
+    auto_chunk = event_chunk is None and trial_batch > 1
 
     fgrid, fdgrid = _grid(frequencies, fdots)
     # Reference-subtracted times: the subtraction happens in the input dtype (longdouble for
@@ -178,7 +187,8 @@ def _folding_search(
                 w = np.full(ts.shape, float(weights))
             else:
                 w = np.ones(ts.shape)
-            n_pad = _event_size(ts.size, event_chunk)
+            chunk = _GPU_EVENT_CHUNK if auto_chunk and ts.size > _GPU_EVENT_CHUNK else event_chunk
+            n_pad = _event_size(ts.size, chunk)
             tp = np.zeros(n_pad)
             wp = np.zeros(n_pad)
             tp[: ts.size] = ts
@@ -194,7 +204,7 @@ def _folding_search(
                 dt = np.abs(ts[1] - ts[0]) if ts.size > 1 else 0.0
                 expo_args = (jnp.asarray(ts[0]), jnp.asarray(ts[-1] + dt), jnp.asarray(gti_rel))
 
-            def kernel(fb, fdb, tj=tj, t2j=t2j, wj=wj, expo_args=expo_args):
+            def kernel(fb, fdb, tj=tj, t2j=t2j, wj=wj, expo_args=expo_args, chunk=chunk):
                 return folded_search(
                     tj,
                     t2j,
@@ -206,7 +216,7 @@ def _folding_search(
                     nharm=nharm,
                     statistic=statistic,
                     rule=rule,
-                    event_chunk=event_chunk,
+                    event_chunk=chunk,
                     trial_batch=trial_batch,
                     expo=bool(expocorr),
                 )

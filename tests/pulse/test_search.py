@@ -207,6 +207,18 @@ def test_batched_equals_looped(pulsar):
     np.testing.assert_allclose(chunked, grid, rtol=1e-12)
 
 
+def test_automatic_event_chunks_for_batched_trials(pulsar, monkeypatch):
+    """With trial_batch > 1 (the GPU default) large event sets are folded in chunks."""
+    from stingray_jax.pulse import search
+
+    monkeypatch.setattr(search, "_GPU_EVENT_CHUNK", 2048)
+    freqs = FREQS[::10]
+    ref = z_n_search(pulsar, freqs, nharm=2)[1]
+    np.testing.assert_allclose(
+        z_n_search(pulsar, freqs, nharm=2, trial_batch=3)[1], ref, rtol=1e-12
+    )
+
+
 def test_return_shapes():
     t = np.sort(np.random.default_rng(0).uniform(0, 10, 100))
     f, z = z_n_search(t, [1.0, 2.0, 3.0], fdots=[0.0])
@@ -225,6 +237,8 @@ def test_return_shapes():
         (([0.0, 1.0, 2.0], [1.0]), {"nbin": 1}, "nbin"),
         (([0.0, 1.0, 2.0], [1.0]), {"method": "bogus"}, "method"),
         (([1.0, 1.0, 1.0], [1.0]), {}, "span"),
+        (([0.0, 1.0, 2.0], [1.0]), {"event_chunk": 0}, "event_chunk"),
+        (([0.0, 1.0, 2.0], [1.0]), {"trial_batch": 0}, "trial_batch"),
     ],
 )
 def test_bad_input(args, kwargs, match):
