@@ -11,6 +11,9 @@ Sub-commands:
     Fit a model to the averaged power spectrum of event files or light curves (Stingray's
     sample RXTE light curve without FILE); print the parameters, errors, -log L, AIC and BIC,
     and write a PNG of data, model and residuals.
+``stingray-jax zsearch FILE --fmin F1 --fmax F2 [--fdot-range FD1 FD2] ...``
+    Z^2_n (or epoch-folding) pulsation search of an event file; prints the best candidates
+    with their false-alarm probabilities.
 
 Later capabilities add ``fit``, ``sample`` and ``batch`` sub-commands by extending
 :func:`build_parser`.
@@ -96,6 +99,9 @@ def build_parser():
     from ._cli_fit import add_fit_parser
 
     add_fit_parser(sub)
+    from ._cli_zsearch import add_zsearch_parser
+
+    add_zsearch_parser(sub)
     return parser
 
 

@@ -69,6 +69,9 @@ CLEAN_MODULES = [
     "stingray_jax.lombscargle",
     # a module mirrored from Stingray (its import restores the warning filters)
     "stingray_jax.events",
+    "stingray_jax.pulse",
+    "stingray_jax.pulse.search",
+    "stingray_jax.pulse._statistics",
 ]
 
 

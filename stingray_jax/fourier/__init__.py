@@ -17,8 +17,15 @@ from ._core import (
     poisson_level,
     positive_fft_bins,
 )
+from ._emmanoulopoulos import (
+    empirical_distribution,
+    gamma_distribution,
+    lognormal_distribution,
+    simulate_emmanoulopoulos,
+)
 from ._lombscargle import lomb_scargle, lsft
 from ._simulate import simulate_lightcurve
+from ._simulate_pairs import simulate_correlated_lightcurves
 from ._timeseries import (
     avg_cs_from_iterables,
     avg_cs_from_timeseries,
@@ -33,10 +40,15 @@ __all__ = [
     "avg_pds_batch",
     "avg_pds_from_iterable",
     "avg_pds_from_timeseries",
+    "empirical_distribution",
+    "gamma_distribution",
+    "lognormal_distribution",
     "lomb_scargle",
     "lsft",
     "normalize_periodograms",
     "poisson_level",
     "positive_fft_bins",
+    "simulate_correlated_lightcurves",
+    "simulate_emmanoulopoulos",
     "simulate_lightcurve",
 ]

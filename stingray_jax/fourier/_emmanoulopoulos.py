@@ -1,0 +1,215 @@
+"""Light curves with a given PSD *and* flux distribution (Emmanoulopoulos et al. 2013).
+
+The method (Emmanoulopoulos, McHardy & Papadakis 2013, MNRAS 433, 907, section 2.2):
+
+1. a Timmer & Koenig light curve with the target PSD gives the Fourier amplitudes ``A``;
+2. ``n_bins`` values drawn from the target flux distribution give a first series ``x``;
+3. repeat: replace the Fourier amplitudes of ``x`` by ``A`` keeping its phases (spectral
+   adjustment), then give the values of the sorted draw to the adjusted series in its rank
+   order (amplitude adjustment), until the ranks stop changing (or ``n_iter`` iterations).
+
+The result has exactly the drawn flux values (so exactly the target distribution) and a PSD
+close to the target. Written from the paper's description; each realisation uses only its own
+PRNG key, the batch is one ``vmap``, and the loop is a ``lax.while_loop`` (jit-able).
+"""
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+__all__ = [
+    "empirical_distribution",
+    "gamma_distribution",
+    "lognormal_distribution",
+    "simulate_emmanoulopoulos",
+]
+
+
+def lognormal_distribution(sigma, scale=1.0):
+    """Sampler of a lognormal flux distribution: ``scale * exp(sigma * N(0, 1))``.
+
+    Same parametrisation as ``scipy.stats.lognorm(s=sigma, scale=scale)``.
+    """
+    if not sigma > 0 or not scale > 0:
+        raise ValueError(f"sigma and scale must be positive, got {sigma!r}, {scale!r}")
+
+    def sample(key, n, dtype):
+        return scale * jnp.exp(sigma * jax.random.normal(key, (n,), dtype))
+
+    return sample
+
+
+def gamma_distribution(shape, scale=1.0):
+    """Sampler of a gamma flux distribution (``scipy.stats.gamma(a=shape, scale=scale)``)."""
+    if not shape > 0 or not scale > 0:
+        raise ValueError(f"shape and scale must be positive, got {shape!r}, {scale!r}")
+
+    def sample(key, n, dtype):
+        return scale * jax.random.gamma(key, shape, (n,), dtype)
+
+    return sample
+
+
+def empirical_distribution(values):
+    """Sampler drawing (with replacement) from an observed sample of fluxes."""
+    values = np.asarray(values, dtype=np.float64).ravel()
+    if values.size < 2 or not np.all(np.isfinite(values)):
+        raise ValueError("the empirical sample needs at least 2 finite values")
+
+    def sample(key, n, dtype):
+        return jax.random.choice(key, jnp.asarray(values, dtype), (n,), replace=True)
+
+    return sample
+
+
+def _psd_values(psd, n_bins, dt, dtype):
+    n_freq = n_bins // 2
+    if callable(psd):
+        freq = jnp.fft.rfftfreq(n_bins, d=dt)[1:].astype(dtype)
+        values = jnp.asarray(psd(freq), dtype)
+    else:
+        values = jnp.asarray(psd, dtype)
+    if values.shape != (n_freq,):
+        raise ValueError(
+            f"the PSD must have one value per positive frequency ({n_freq}), got {values.shape}"
+        )
+    return values
+
+
+def _one(key, psd_values, n_bins, sampler, n_iter, dtype, output):
+    k_re, k_im, k_flux = jax.random.split(key, 3)
+    n_freq = psd_values.shape[0]
+    amp = jnp.sqrt(0.5 * psd_values)
+    re = jax.random.normal(k_re, (n_freq,), dtype) * amp
+    im = jax.random.normal(k_im, (n_freq,), dtype) * amp
+    if n_bins % 2 == 0:
+        im = im.at[-1].set(0.0)
+    # Target Fourier amplitudes (the zero frequency follows the data: it only sets the mean).
+    target_amp = jnp.concatenate([jnp.zeros(1, dtype), jnp.sqrt(re**2 + im**2)])
+    values = jnp.sort(sampler(k_flux, n_bins, dtype))
+    # The PSD's normalisation is free: scale the amplitudes so that the *expected* variance
+    # of the Timmer & Koenig series (Parseval) is the variance of the draws; each realisation
+    # keeps its own random power (a per-realisation variance would bias the low frequencies).
+    nyq = psd_values[-1] * (0.5 if n_bins % 2 == 0 else 1.0)
+    expected_var = 2 * (jnp.sum(psd_values[:-1]) + nyq) / n_bins**2
+    target_amp = target_amp * (
+        jnp.std(values) / jnp.sqrt(jnp.where(expected_var > 0, expected_var, 1.0))
+    )
+    x0 = jax.random.permutation(jax.random.fold_in(k_flux, 1), values)
+
+    def adjust(x):
+        ft = jnp.fft.rfft(x)
+        mag = jnp.abs(ft)
+        unit = jnp.where(mag > 0, ft / jnp.where(mag > 0, mag, 1.0), 1.0)
+        spec = target_amp * unit
+        spec = spec.at[0].set(ft[0])
+        adjusted = jnp.fft.irfft(spec, n=n_bins)
+        ranks = jnp.argsort(adjusted)
+        return jnp.zeros_like(x).at[ranks].set(values), ranks, adjusted
+
+    def cond(state):
+        i, _, _, _, changed = state
+        return (i < n_iter) & changed
+
+    def body(state):
+        i, x, ranks, _, _ = state
+        new_x, new_ranks, adjusted = adjust(x)
+        return i + 1, new_x, new_ranks, adjusted, jnp.any(new_ranks != ranks)
+
+    init = (0, x0, jnp.arange(n_bins), x0, jnp.asarray(True))
+    n_done, x, _, adjusted, _ = jax.lax.while_loop(cond, body, init)
+    return (x if output == "flux" else adjusted), n_done
+
+
+@functools.partial(jax.jit, static_argnames=("n_bins", "sampler", "n_iter", "dtype", "output"))
+def _batch(keys, psd_values, n_bins, sampler, n_iter, dtype, output):
+    return jax.vmap(lambda k: _one(k, psd_values, n_bins, sampler, n_iter, dtype, output))(keys)
+
+
+def simulate_emmanoulopoulos(
+    key,
+    psd,
+    n_bins,
+    dt,
+    flux_distribution,
+    n_iter=200,
+    dtype=None,
+    output="flux",
+    return_iterations=False,
+):
+    """Simulate light curves with a given PSD and flux distribution, vmapped over keys.
+
+    Parameters
+    ----------
+    key : jax.random key
+        One key (one light curve) or a batch of keys (leading axis), one per realisation.
+    psd : callable or array
+        ``psd(freq)`` at ``numpy.fft.rfftfreq(n_bins, dt)[1:]`` (JAX-traceable), or the array
+        of its ``n_bins // 2`` values. Only its shape matters: the variance is the flux
+        distribution's.
+    n_bins : int
+        Number of bins of each light curve.
+    dt : float
+        Bin time.
+    flux_distribution : callable
+        ``sample(key, n, dtype)`` returning ``n`` draws of the target flux distribution, e.g.
+        :func:`lognormal_distribution`, :func:`gamma_distribution`,
+        :func:`empirical_distribution` (the same object each call avoids recompilation).
+    n_iter : int, default 200
+        Maximum number of iterations (each realisation stops when its ranks stop changing).
+    dtype : dtype, optional
+        Floating dtype (default: float64 if JAX's x64 is on, else float32). Pass
+        ``jnp.float64`` inside ``jax.enable_x64(True)`` for double precision.
+    output : {"flux", "psd"}
+        ``"flux"`` (default, as in the paper): the last amplitude-adjusted series, whose
+        values are exactly the draws from the flux distribution and whose PSD is close to
+        the target (for steep PSDs and skewed distributions the rank ordering adds a little
+        high-frequency power: ~10% at 2.5 decades below the peak). ``"psd"``: the last
+        spectrally adjusted series, whose Fourier amplitudes are exactly those of the
+        Timmer & Koenig draw (the averaged periodogram equals the PSD) and whose values
+        follow the flux distribution closely but not exactly.
+    return_iterations : bool
+        Also return the number of iterations each realisation took.
+
+    Returns
+    -------
+    fluxes : array, shape (n_bins,) or (n_keys, n_bins)
+    iterations : int array (if ``return_iterations``)
+
+    Examples
+    --------
+    >>> import jax
+    >>> keys = jax.random.split(jax.random.key(0), 3)
+    >>> lcs = simulate_emmanoulopoulos(
+    ...     keys, lambda f: f**-2.0, 256, 1.0, lognormal_distribution(0.5, scale=10.0)
+    ... )
+    >>> lcs.shape
+    (3, 256)
+    >>> bool((lcs > 0).all())
+    True
+    """
+    n_bins = int(n_bins)
+    if n_bins < 4:
+        raise ValueError(f"n_bins must be at least 4, got {n_bins}")
+    if not np.isfinite(dt) or dt <= 0:
+        raise ValueError(f"dt must be a positive finite number, got {dt!r}")
+    if int(n_iter) < 1:
+        raise ValueError(f"n_iter must be a positive integer, got {n_iter!r}")
+    if output not in ("flux", "psd"):
+        raise ValueError(f"output must be 'flux' or 'psd', got {output!r}")
+    if not callable(flux_distribution):
+        raise TypeError("flux_distribution must be a sampler, e.g. lognormal_distribution(0.5)")
+    dtype = jnp.result_type(float) if dtype is None else jnp.dtype(dtype)
+    key = jnp.asarray(key)
+    typed = jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key)
+    single = key.ndim == (0 if typed else 1)
+    keys = key[None] if single else key
+    psd_values = _psd_values(psd, n_bins, dt, dtype)
+    if not bool(jnp.all(jnp.isfinite(psd_values))) or bool(jnp.any(psd_values < 0)):
+        raise ValueError("the PSD must be finite and non-negative")
+    x, n_done = _batch(keys, psd_values, n_bins, flux_distribution, int(n_iter), dtype, output)
+    if single:
+        x, n_done = x[0], n_done[0]
+    return (x, n_done) if return_iterations else x
