@@ -75,6 +75,19 @@ def test_mirrored_modules_are_stingrays_own():
         from stingray_jax.crossspectrum import no_such_name  # noqa: F401
 
 
+def test_fourier_names_we_lack_are_stingrays():
+    import stingray.fourier
+
+    from stingray_jax.fourier import avg_pds_from_timeseries, lsft_slow
+
+    assert lsft_slow is stingray.fourier.lsft_slow
+    # ours where we have it
+    assert avg_pds_from_timeseries.__module__.startswith("stingray_jax.fourier")
+    assert "lsft_slow" in dir(stingray_jax.fourier)
+    with pytest.raises(ImportError):
+        from stingray_jax.fourier import no_such_function  # noqa: F401
+
+
 def test_finder_only_answers_for_stingray_jax_names():
     from stingray_jax._mirror import StingrayMirrorFinder
 

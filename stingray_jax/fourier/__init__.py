@@ -52,3 +52,9 @@ __all__ = [
     "simulate_emmanoulopoulos",
     "simulate_lightcurve",
 ]
+
+# Names of ``stingray.fourier`` that this package does not provide resolve to Stingray's own
+# (``from stingray_jax.fourier import lsft_slow``), imported lazily on first access.
+from .._mirror import stingray_fallback  # noqa: E402
+
+__getattr__, __dir__ = stingray_fallback(__name__, globals())
