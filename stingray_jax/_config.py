@@ -146,6 +146,11 @@ class Precision:
             return tree
         import jax
 
+        leaves = jax.tree_util.tree_leaves(tree)
+        if any(isinstance(leaf, jax.core.Tracer) for leaf in leaves):
+            # traced through a closure (a PSD function of a parameter being differentiated):
+            # results stay JAX values
+            return tree
         return jax.tree.map(np.asarray, tree)
 
 

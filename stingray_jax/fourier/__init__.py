@@ -55,6 +55,6 @@ __all__ = [
 
 # Names of ``stingray.fourier`` that this package does not provide resolve to Stingray's own
 # (``from stingray_jax.fourier import lsft_slow``), imported lazily on first access.
-from .._mirror import stingray_fallback  # noqa: E402
+from .._mirror import stingray_fallback
 
 __getattr__, __dir__ = stingray_fallback(__name__, globals())

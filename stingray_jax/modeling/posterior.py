@@ -493,7 +493,7 @@ def set_logprior(lpost, priors):
     ...     "alpha": lambda a: (-1 <= a) & (a <= 5),
     ... }
     >>> lpost.logprior = set_logprior(lpost, priors)
-    >>> lpost.logprior([1.0, 2.0])  # doctest: +FLOAT_CMP
+    >>> print(lpost.logprior([1.0, 2.0]))  # doctest: +FLOAT_CMP
     -2.625791914476011
     """
     if not isinstance(priors, dict):
@@ -749,7 +749,7 @@ class PSDLogLikelihood(LogLikelihood):
     >>> pl = PowerLaw1D(amplitude=2.0, x_0=1.0, alpha=1.0)
     >>> pl.x_0.fixed = True
     >>> loglike = PSDLogLikelihood(freq, np.array([3.0, 2.5, 0.8]), pl, m=1)
-    >>> loglike([2.0, 1.0])  # doctest: +FLOAT_CMP
+    >>> print(loglike([2.0, 1.0]))  # doctest: +FLOAT_CMP
     -4.879441541679836
     """
 

@@ -319,8 +319,8 @@ class JaxModel:
         >>> model = Lorentz1D(2.0, 1.0, 0.5) + Const1D(1.0)
         >>> model.fwhm_0.fixed = True
         >>> jm = from_astropy(model)
-        >>> print(jm.full_parameters([3.0, 2.0, 4.0]))
-        [3.  2.  0.5 4. ]
+        >>> print(jm.full_parameters([3.0, 2.0, 4.0]).tolist())
+        [3.0, 2.0, 0.5, 4.0]
         """
         params = self._check_params(params)
         return jnp.stack([jnp.asarray(v, dtype=params.dtype) for v in self._values(params)])
