@@ -135,6 +135,35 @@ def test_lomb_scargle_bad_input(series):
         jf.lsft(y[:1], t[:1], freq)
 
 
+@pytest.mark.parametrize("which", ["emmanoulopoulos", "pairs"])
+def test_newer_simulators_float64_by_default(which):
+    """NumPy/Python input simulates in float64 (x64 off in the tests); a JAX-array PSD keeps
+    its dtype; dtype= overrides; the global flag is unchanged."""
+    key = jax.random.key(1)
+
+    def psd(f):
+        return 1.0 / (1 + f**2)
+
+    def run(p, **kw):
+        if which == "emmanoulopoulos":
+            dist = jf.lognormal_distribution(0.4)
+            return (jf.simulate_emmanoulopoulos(key, p, 64, 1.0, dist, n_iter=20, **kw),)
+        return jf.simulate_correlated_lightcurves(key, p, p, 0.8, 1.0, 64, 1.0, **kw)
+
+    flag = jax.config.jax_enable_x64
+    for out in run(psd):
+        assert isinstance(out, np.ndarray)
+        assert_dtype(out, np.float64)
+    assert jax.config.jax_enable_x64 == flag
+    for out in run(psd, dtype="float32"):
+        assert_dtype(out, "f4")
+    values = psd(np.fft.rfftfreq(64, 1.0)[1:])
+    for out in run(jnp.asarray(values, jnp.float32)):
+        assert out.dtype == jnp.float32
+    for a, b in zip(run(values), run(psd)):
+        assert_allclose(a, b)
+
+
 def test_simulate_float64_and_bad_psd():
     key = jax.random.key(0)
 

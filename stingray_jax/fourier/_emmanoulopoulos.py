@@ -19,6 +19,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ._simulate import batch_of_keys, simulation_precision
+
 __all__ = [
     "empirical_distribution",
     "gamma_distribution",
@@ -160,8 +162,9 @@ def simulate_emmanoulopoulos(
     n_iter : int, default 200
         Maximum number of iterations (each realisation stops when its ranks stop changing).
     dtype : dtype, optional
-        Floating dtype (default: float64 if JAX's x64 is on, else float32). Pass
-        ``jnp.float64`` inside ``jax.enable_x64(True)`` for double precision.
+        ``"float32"`` or ``"float64"``. By default float64 (whatever JAX's global
+        ``jax_enable_x64`` flag; the result is a NumPy array), unless ``psd`` is a JAX array,
+        whose dtype is kept, or the call is traced (JAX's default float).
     output : {"flux", "psd"}
         ``"flux"`` (default, as in the paper): the last amplitude-adjusted series, whose
         values are exactly the draws from the flux distribution and whose PSD is close to
@@ -201,15 +204,12 @@ def simulate_emmanoulopoulos(
         raise ValueError(f"output must be 'flux' or 'psd', got {output!r}")
     if not callable(flux_distribution):
         raise TypeError("flux_distribution must be a sampler, e.g. lognormal_distribution(0.5)")
-    dtype = jnp.result_type(float) if dtype is None else jnp.dtype(dtype)
-    key = jnp.asarray(key)
-    typed = jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key)
-    single = key.ndim == (0 if typed else 1)
-    keys = key[None] if single else key
-    psd_values = _psd_values(psd, n_bins, dt, dtype)
-    if not bool(jnp.all(jnp.isfinite(psd_values))) or bool(jnp.any(psd_values < 0)):
-        raise ValueError("the PSD must be finite and non-negative")
-    x, n_done = _batch(keys, psd_values, n_bins, flux_distribution, int(n_iter), dtype, output)
-    if single:
-        x, n_done = x[0], n_done[0]
-    return (x, n_done) if return_iterations else x
+    with simulation_precision(key, psd, (), dtype) as (prec, dtype):
+        keys, single = batch_of_keys(key)
+        psd_values = _psd_values(psd, n_bins, dt, dtype)
+        if not bool(jnp.all(jnp.isfinite(psd_values))) or bool(jnp.any(psd_values < 0)):
+            raise ValueError("the PSD must be finite and non-negative")
+        x, n_done = _batch(keys, psd_values, n_bins, flux_distribution, int(n_iter), dtype, output)
+        if single:
+            x, n_done = x[0], n_done[0]
+        return prec.output((x, n_done) if return_iterations else x)

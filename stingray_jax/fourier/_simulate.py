@@ -1,5 +1,6 @@
 """Timmer & Koenig (1995) light-curve simulation, with Stingray's ``Simulator`` conventions."""
 
+import contextlib
 import functools
 
 import jax
@@ -9,6 +10,32 @@ import numpy as np
 from .._config import precision
 
 __all__ = ["simulate_lightcurve"]
+
+
+@contextlib.contextmanager
+def simulation_precision(key, psd, scalars, dtype):
+    """The precision policy of the simulators: yields ``(Precision, working dtype)``.
+
+    The keys are JAX arrays by nature, so only the PSD (when it is an array) and the scalar
+    arguments decide: NumPy or Python input (or a callable PSD) simulates in float64 and
+    returns NumPy arrays, whatever ``jax_enable_x64``; a JAX-array PSD keeps its dtype; a
+    traced call (under ``jit``/``vmap``/``grad``) uses JAX's default float; ``dtype`` overrides.
+    """
+    traced = any(isinstance(a, jax.core.Tracer) for a in (key, psd, *scalars))
+    like = [a for a in (psd, *scalars) if not callable(a)] + ([key] if traced else [])
+    with precision(*like, dtype=dtype) as prec:
+        work = prec.dtype
+        if work is None:
+            work = psd.dtype if isinstance(psd, jax.Array) and not traced else float
+        yield prec, jnp.dtype(jnp.result_type(work))
+
+
+def batch_of_keys(key):
+    """``(keys, single)``: a leading batch axis for one key (typed or raw uint32 pair)."""
+    key = jnp.asarray(key)
+    typed = jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key)
+    single = key.ndim == (0 if typed else 1)
+    return (key[None] if single else key), single
 
 
 def _psd_shape(psd, n_long, dt, dtype):
@@ -134,18 +161,8 @@ def simulate_lightcurve(key, psd, n_bins, dt, mean, rms, red_noise=1, poisson=Fa
             v = np.asarray(value, dtype=float)
             if v.ndim != 0 or not np.isfinite(v) or (name == "rms" and v < 0):
                 raise ValueError(f"{name} must be a finite, non-negative number, got {value!r}")
-    traced = any(isinstance(a, jax.core.Tracer) for a in (key, psd, mean, rms))
-    # The keys are JAX arrays by nature: only the PSD (and the scalars) decide the precision.
-    like = [a for a in (psd, mean, rms) if not callable(a)] + ([key] if traced else [])
-    with precision(*like, dtype=dtype) as prec:
-        work = prec.dtype
-        if work is None:
-            work = psd.dtype if isinstance(psd, jax.Array) and not traced else float
-            work = jnp.result_type(work)
-        key = jnp.asarray(key)
-        typed = jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key)
-        single = key.ndim == (0 if typed else 1)
-        keys = key[None] if single else key
+    with simulation_precision(key, psd, (mean, rms), dtype) as (prec, work):
+        keys, single = batch_of_keys(key)
         pds_shape = _psd_shape(psd, n_bins * red_noise, dt, work)
         _check_psd_values(pds_shape)
         out = _simulate_batch(

@@ -18,6 +18,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ._simulate import batch_of_keys, simulation_precision
+
 __all__ = ["simulate_correlated_lightcurves"]
 
 
@@ -81,7 +83,9 @@ def simulate_correlated_lightcurves(
     mean : (float, float)
         Means added to the two series.
     dtype : dtype, optional
-        Floating dtype (default: JAX's default float).
+        ``"float32"`` or ``"float64"``. By default float64 (whatever JAX's global
+        ``jax_enable_x64`` flag; NumPy arrays are returned), unless ``psd1`` is a JAX array,
+        whose dtype is kept, or the call is traced (JAX's default float).
 
     Returns
     -------
@@ -102,24 +106,22 @@ def simulate_correlated_lightcurves(
         raise ValueError(f"n_bins must be at least 4, got {n_bins}")
     if not np.isfinite(dt) or dt <= 0:
         raise ValueError(f"dt must be a positive finite number, got {dt!r}")
-    dtype = jnp.result_type(float) if dtype is None else jnp.dtype(dtype)
-    freq = jnp.asarray(np.fft.rfftfreq(n_bins, dt)[1:], dtype)
-    p1 = _values(psd1, freq, "psd1", dtype)
-    p2 = _values(psd2, freq, "psd2", dtype)
-    g2 = _values(coherence, freq, "coherence", dtype)
-    tau = _values(time_lag, freq, "time_lag", dtype)
-    if not isinstance(p1, jax.core.Tracer):
-        if bool(jnp.any(p1 < 0)) or bool(jnp.any(p2 < 0)):
-            raise ValueError("the power spectra must be non-negative")
-        if bool(jnp.any((g2 < 0) | (g2 > 1))):
-            raise ValueError("the coherence must lie in [0, 1]")
-        for name, v in (("psd1", p1), ("psd2", p2), ("coherence", g2), ("time_lag", tau)):
-            if not bool(jnp.all(jnp.isfinite(v))):
-                raise ValueError(f"{name} has non-finite values")
-    key = jnp.asarray(key)
-    typed = jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key)
-    single = key.ndim == (0 if typed else 1)
-    keys = key[None] if single else key
-    m1, m2 = (jnp.asarray(m, dtype) for m in mean)
-    lc1, lc2 = _batch(keys, p1, p2, g2, tau, freq, n_bins, m1, m2)
-    return (lc1[0], lc2[0]) if single else (lc1, lc2)
+    scalars = (psd2, coherence, time_lag, *mean)
+    with simulation_precision(key, psd1, scalars, dtype) as (prec, dtype):
+        freq = jnp.asarray(np.fft.rfftfreq(n_bins, dt)[1:], dtype)
+        p1 = _values(psd1, freq, "psd1", dtype)
+        p2 = _values(psd2, freq, "psd2", dtype)
+        g2 = _values(coherence, freq, "coherence", dtype)
+        tau = _values(time_lag, freq, "time_lag", dtype)
+        if not isinstance(p1, jax.core.Tracer):
+            if bool(jnp.any(p1 < 0)) or bool(jnp.any(p2 < 0)):
+                raise ValueError("the power spectra must be non-negative")
+            if bool(jnp.any((g2 < 0) | (g2 > 1))):
+                raise ValueError("the coherence must lie in [0, 1]")
+            for name, v in (("psd1", p1), ("psd2", p2), ("coherence", g2), ("time_lag", tau)):
+                if not bool(jnp.all(jnp.isfinite(v))):
+                    raise ValueError(f"{name} has non-finite values")
+        keys, single = batch_of_keys(key)
+        m1, m2 = (jnp.asarray(m, dtype) for m in mean)
+        lc1, lc2 = _batch(keys, p1, p2, g2, tau, freq, n_bins, m1, m2)
+        return prec.output((lc1[0], lc2[0]) if single else (lc1, lc2))
