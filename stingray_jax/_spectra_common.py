@@ -18,6 +18,7 @@ with preserve_global_state():
 
 __all__ = [
     "EventList",
+    "KeepsPrintOptions",
     "Lightcurve",
     "check_dt",
     "check_events",
@@ -27,6 +28,19 @@ __all__ = [
     "iterate_lc_counts",
     "no_result",
 ]
+
+
+class KeepsPrintOptions:
+    """Mixin: ``pretty_print`` (and so ``str()``) leaves NumPy's print options as they were.
+
+    Stingray's ``StingrayObject.pretty_print`` calls ``np.set_printoptions(threshold=3,
+    edgeitems=1)`` and never restores them, so printing a spectrum abbreviates every array the
+    user prints afterwards. The text is Stingray's; the options are restored on return.
+    """
+
+    def pretty_print(self, *args, **kwargs):
+        with np.printoptions(**np.get_printoptions()):
+            return super().pretty_print(*args, **kwargs)
 
 
 def no_result(results, what):

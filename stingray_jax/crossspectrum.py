@@ -23,6 +23,7 @@ from ._config import preserve_global_state
 from ._mirror import stingray_fallback
 from ._spectra_common import (
     EventList,
+    KeepsPrintOptions,
     Lightcurve,
     check_dt,
     check_events,
@@ -319,7 +320,7 @@ def crossspectrum_from_lc_iterable(
     )
 
 
-class _CrossFromJax:
+class _CrossFromJax(KeepsPrintOptions):
     """Overrides that route Stingray's cross-spectrum construction through the JAX core."""
 
     from_time_array = staticmethod(crossspectrum_from_time_array)
@@ -437,7 +438,7 @@ class AveragedCrossspectrum(Crossspectrum, _sr_cs.AveragedCrossspectrum):
     time_lag = _sr_cs.AveragedCrossspectrum.time_lag
 
 
-class DynamicalCrossspectrum(_sr_cs.DynamicalCrossspectrum):
+class DynamicalCrossspectrum(KeepsPrintOptions, _sr_cs.DynamicalCrossspectrum):
     """Stingray's `~stingray.DynamicalCrossspectrum`, with the segment spectra computed in JAX.
 
     Same constructor (``DynamicalCrossspectrum(data1=None, data2=None, segment_size=None,

@@ -10,6 +10,7 @@ page). Other names of ``stingray.lombscargle`` are Stingray's own, reached throu
 
 from ._config import preserve_global_state, x64_scope
 from ._mirror import stingray_fallback
+from ._spectra_common import KeepsPrintOptions
 
 with preserve_global_state():
     from stingray import lombscargle as _sr_ls
@@ -17,7 +18,7 @@ with preserve_global_state():
 __all__ = ["LombScargleCrossspectrum", "LombScarglePowerspectrum"]
 
 
-class _LombScargleFromJax:
+class _LombScargleFromJax(KeepsPrintOptions):
     def _initialize_from_any_input(self, *args, **kwargs):
         from .fourier._lombscargle import _stingray_ls_cross
 

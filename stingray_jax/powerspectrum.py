@@ -19,6 +19,7 @@ from ._config import preserve_global_state
 from ._mirror import stingray_fallback
 from ._spectra_common import (
     EventList,
+    KeepsPrintOptions,
     Lightcurve,
     check_dt,
     check_events,
@@ -196,7 +197,7 @@ def powerspectrum_from_lc_iterable(
     return _create_powerspectrum_from_result_table(table, force_averaged=segment_size is not None)
 
 
-class _PowerFromJax:
+class _PowerFromJax(KeepsPrintOptions):
     """Overrides that route Stingray's power-spectrum construction through the JAX core."""
 
     from_time_array = staticmethod(powerspectrum_from_time_array)
@@ -306,7 +307,7 @@ class GtiCorrPowerspectrum(Powerspectrum, _sr_ps.GtiCorrPowerspectrum):
     """
 
 
-class DynamicalPowerspectrum(_sr_ps.DynamicalPowerspectrum):
+class DynamicalPowerspectrum(KeepsPrintOptions, _sr_ps.DynamicalPowerspectrum):
     """Stingray's `~stingray.DynamicalPowerspectrum`, with the segment spectra computed in JAX.
 
     Same constructor (``DynamicalPowerspectrum(lc=None, segment_size=None, norm="frac",

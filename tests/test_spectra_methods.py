@@ -294,3 +294,19 @@ def test_inherited_lag_methods_return_what_stingray_returns(data):
     np.testing.assert_allclose(aerr, rerr, rtol=1e-8)
     with pytest.raises(AttributeError, match="time_lag"):
         sj.Powerspectrum(lc1).time_lag()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_printing_keeps_numpy_print_options(kind, data, capsys):
+    """str() prints Stingray's abbreviated text but leaves numpy's print options as they were
+    (Stingray's pretty_print sets threshold=3 and never restores it)."""
+    ours = _build(kind, sj, data)
+    theirs = _build(kind, stingray, data)
+    with np.printoptions(threshold=1000, edgeitems=3):
+        before = np.get_printoptions()
+        text = str(ours)
+        assert np.get_printoptions() == before
+        with np.printoptions():
+            expected = str(theirs)
+        assert text.splitlines()[0].split(":")[0] == expected.splitlines()[0].split(":")[0]
+        assert "..." in text  # still abbreviated inside pretty_print, as Stingray's
