@@ -460,3 +460,37 @@ def test_scoring_default_reaches_the_exact_newton_optimum(case, m):
     np.testing.assert_allclose(scoring.result, newton.result, rtol=1e-11)
     # (on a bound the Hessian need not be positive definite, so compare relative values)
     np.testing.assert_allclose(scoring.p_opt, newton.p_opt, rtol=2e-5)
+
+
+def test_script_functions_pass_the_step_limit_through(rng):
+    """fit_lorentzians / fit_powerspectrum / fit_crossspectrum hand scipy_optimize_options
+    to PSDParEst.fit: a 1-step limit leaves the fit unconverged (with the warning that names
+    the limit), the default converges from the same start."""
+
+    class PS:
+        pass
+
+    freq = np.linspace(0.05, 10, 400)
+    lor = Lorentz1D(20.0, 1.0, 0.3) + Const1D(2.0)
+    ps = PS()
+    ps.freq, ps.power, ps.m = freq, lor(freq) * rng.exponential(size=freq.size), 1
+    cs = PS()
+    cs.freq, cs.power = freq, lor(freq) + rng.normal(size=freq.size)
+    cs.power_err = np.ones_like(freq)
+    start = [10.0, 1.3, 0.6, 1.0]
+    calls = {
+        "fit_lorentzians": lambda **kw: sjm.fit_lorentzians(ps, 1, start, **kw),
+        "fit_powerspectrum": lambda **kw: sjm.fit_powerspectrum(
+            ps, Lorentz1D() + Const1D(), start, **kw
+        ),
+        "fit_crossspectrum": lambda **kw: sjm.fit_crossspectrum(
+            cs, Lorentz1D() + Const1D(), start, **kw
+        ),
+    }
+    for name, call in calls.items():
+        _, res = call()
+        assert res.converged, name
+        with pytest.warns(RuntimeWarning, match="did not converge.*maxiter"):
+            _, short = call(scipy_optimize_options={"maxiter": 1})
+        assert not short.converged, name
+        assert short.n_steps <= 1, name

@@ -31,6 +31,8 @@ def fit_powerspectrum(
     priors=None,
     fitmethod="L-BFGS-B",
     stingray_compat=False,
+    *,
+    scipy_optimize_options=None,
 ):
     """Fit a model to a power spectrum (Stingray's ``fit_powerspectrum``).
 
@@ -50,6 +52,9 @@ def fit_powerspectrum(
         Accepted for compatibility (see `ParameterEstimation`).
     stingray_compat : bool, optional
         Use Stingray's doubled likelihood for averaged spectra (``m > 1``).
+    scipy_optimize_options : dict, optional
+        Passed to `PSDParEst.fit`: ``{"maxiter": n}`` sets the solver's step limit (keyword
+        only; an addition to Stingray's signature, which offers no such control).
 
     Returns
     -------
@@ -80,16 +85,24 @@ def fit_powerspectrum(
     else:
         lpost = PSDLogLikelihood(ps.freq, ps.power, model, m=ps.m, stingray_compat=stingray_compat)
     parest = PSDParEst(ps, fitmethod=fitmethod, max_post=max_post)
-    res = parest.fit(lpost, starting_pars, neg=True)
+    res = parest.fit(lpost, starting_pars, neg=True, scipy_optimize_options=scipy_optimize_options)
     return parest, res
 
 
 def fit_crossspectrum(
-    cs, model, starting_pars=None, max_post=False, priors=None, fitmethod="L-BFGS-B"
+    cs,
+    model,
+    starting_pars=None,
+    max_post=False,
+    priors=None,
+    fitmethod="L-BFGS-B",
+    *,
+    scipy_optimize_options=None,
 ):
     """Fit a model to ``|cross power|`` with a Gaussian likelihood (``cs.power_err`` errors).
 
-    Stingray's ``fit_crossspectrum``; returns ``(parest, res)``.
+    Stingray's ``fit_crossspectrum``; returns ``(parest, res)``. ``scipy_optimize_options``
+    (keyword only) is passed to `PSDParEst.fit` (``{"maxiter": n}``: the step limit).
     """
     starting_pars = _starting_pars(model, starting_pars)
     if priors:
@@ -97,7 +110,7 @@ def fit_crossspectrum(
     else:
         lgauss = GaussianLogLikelihood(cs.freq, np.abs(cs.power), model=model, yerr=cs.power_err)
     parest = PSDParEst(cs, fitmethod=fitmethod, max_post=max_post)
-    res = parest.fit(lgauss, starting_pars, neg=True)
+    res = parest.fit(lgauss, starting_pars, neg=True, scipy_optimize_options=scipy_optimize_options)
     return parest, res
 
 
@@ -110,11 +123,15 @@ def fit_lorentzians(
     priors=None,
     fitmethod="L-BFGS-B",
     stingray_compat=False,
+    *,
+    scipy_optimize_options=None,
 ):
     """Fit ``nlor`` Lorentzians (plus a constant if ``fit_whitenoise``) to a power spectrum.
 
     Stingray's ``fit_lorentzians``: ``starting_pars`` holds ``(amplitude, x_0, fwhm)`` for each
-    Lorentzian, then the constant. Returns ``(parest, res)``.
+    Lorentzian, then the constant. Returns ``(parest, res)``. ``scipy_optimize_options``
+    (keyword only) is passed to `PSDParEst.fit` (``{"maxiter": n}``: the step limit, e.g. for
+    large spectra).
     """
     from astropy.modeling import models
 
@@ -133,4 +150,5 @@ def fit_lorentzians(
         priors=priors,
         fitmethod=fitmethod,
         stingray_compat=stingray_compat,
+        scipy_optimize_options=scipy_optimize_options,
     )
