@@ -222,9 +222,12 @@ def test_failed_simulated_fits_are_reported_not_zeroed():
     ll2 = PSDLogLikelihood(freq, power, lor)
     parest = PSDParEst(_powerspectrum(freq, power))
     s_all = np.full((16, 1), 3.0)
-    with pytest.warns(RuntimeWarning, match="did not converge"):
+    with pytest.warns(RuntimeWarning, match="did not converge") as record:
         lrt = parest.simulate_lrts(s_all, ll1, [3.0], ll2, [3.0, 1.0, 3.0, 0.05], seed=0)
     assert np.isnan(lrt).sum() == parest.calibration_failures > 0
+    n_valid = int(np.sum(~np.isnan(lrt)))
+    messages = [str(w.message) for w in record if "did not converge" in str(w.message)]
+    assert f"rests on {n_valid} valid simulations of the 16 requested" in messages[0]
     assert np.all(np.isfinite(lrt[~np.isnan(lrt)]))
 
 

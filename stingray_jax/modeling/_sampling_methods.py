@@ -465,7 +465,8 @@ class PSDSimulationMixin:
         if n_fail:
             warnings.warn(
                 f"{n_fail} of {ok.size} simulated fits did not converge; they are left out "
-                f"of {what} (as NaN)",
+                f"of {what} (as NaN): a p-value from it rests on {ok.size - n_fail} valid "
+                f"simulations of the {ok.size} requested",
                 RuntimeWarning,
                 stacklevel=3,
             )
