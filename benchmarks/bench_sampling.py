@@ -7,7 +7,13 @@ Run with ``python benchmarks/bench_sampling.py [--quick]``. Prints
    frequencies): Stingray's emcee against our NUTS, with our compile time included (cold) and
    excluded (warm);
 2. the time of ``calibrate_lrt`` with nsim = 1000 (ours), against Stingray's serial loop timed
-   on ``--stingray-nsim`` simulations and scaled linearly to 1000.
+   on ``--stingray-nsim`` simulations and scaled linearly to 1000;
+3. ``--loop N``: ``sample`` on N simulated observations in a row (3 free parameters, 1024
+   frequencies, a new spectrum, model and prior lambdas each time, default NUTS settings: 4
+   chains x 1000 draws after 500 warm-up), the total time and the per-posterior times (the
+   first includes compilation, the others must not), against Stingray's emcee sample on the
+   first ``--stingray-loop`` of them (default 3; 100 walkers x 100 steps after 100 burn-in),
+   scaled to N.
 """
 
 import argparse
@@ -144,13 +150,78 @@ def bench_calibrate(stingray_nsim, nsim=1000):
     )
 
 
+def _loop_posterior(k, module):
+    rng = np.random.default_rng(100 + k)
+    freq = np.linspace(0.01, 10.0, 1024)
+    model = models.PowerLaw1D(amplitude=2.0, x_0=1.0, alpha=1.5) + models.Const1D(amplitude=1.0)
+    model.x_0_0.fixed = True
+    power = model(freq) * rng.exponential(size=freq.size)
+    priors = {  # new lambdas for every observation, as a user's loop builds them
+        "amplitude_0": lambda a: ((a > 0.01) & (a < 20.0)) / 20.0,
+        "alpha_0": lambda a: ((a > 0.0) & (a < 4.0)) / 4.0,
+        "amplitude_1": lambda c: ((c > 0.01) & (c < 10.0)) / 10.0,
+    }
+    lpost = module.PSDPosterior(freq, power, model, m=1)
+    lpost.logprior = module.set_logprior(lpost, priors)
+    return lpost
+
+
+def bench_loop(n_posteriors, stingray_loop):
+    t0 = np.array([2.0, 1.5, 1.0])
+    times, failures = [], 0
+    start = time.perf_counter()
+    for k in range(n_posteriors):
+        lpost = _loop_posterior(k, sjm)
+        t = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # divergence notes
+            res = sjm.PSDParEst(None).sample(lpost, t0, print_results=False, seed=k)
+        times.append(time.perf_counter() - t)
+        failures += not np.all(np.isfinite(res.samples))
+    total = time.perf_counter() - start
+    warm = np.array(times[1:]) if len(times) > 1 else np.array(times)
+    print(
+        f"sample() on {n_posteriors} posteriors in a row: {total:.1f} s in all, first "
+        f"{times[0]:.2f} s (compiles), then median {np.median(warm):.3f} s "
+        f"(min {warm.min():.3f}, max {warm.max():.3f}); failures {failures}"
+    )
+    with preserve_global_state(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        np.random.seed(5)  # noqa: NPY002  (Stingray's walkers start from the global RNG)
+        s_times = []
+        for k in range(stingray_loop):
+            s_lpost = _loop_posterior(k, sm)
+            s_fit = sm.PSDParEst(None).fit(s_lpost, t0)
+            t = time.perf_counter()
+            sm.PSDParEst(None).sample(
+                s_lpost,
+                s_fit.p_opt,
+                cov=s_fit.cov,
+                nwalkers=100,
+                niter=100,
+                burnin=100,
+                print_results=False,
+            )
+            s_times.append(time.perf_counter() - t)
+    theirs = float(np.median(s_times)) * n_posteriors
+    print(
+        f"Stingray emcee sample(): median {np.median(s_times):.2f} s per posterior over "
+        f"{stingray_loop}, scaled to {n_posteriors}: {theirs:.0f} s -> ratio x{theirs / total:.1f}"
+    )
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller Stingray runs")
     parser.add_argument("--stingray-nsim", type=int, default=None)
     parser.add_argument("--calibrate-only", action="store_true", help="skip the sampling part")
+    parser.add_argument("--loop", type=int, default=0, help="only the N-posterior loop")
+    parser.add_argument("--stingray-loop", type=int, default=3)
     args = parser.parse_args()
     quick = args.quick
+    if args.loop:
+        bench_loop(args.loop, args.stingray_loop)
+        return
     if not args.calibrate_only:
         bench_sample(4096, 32, 300 if quick else 1000, 100 if quick else 300)
     bench_calibrate(args.stingray_nsim or (10 if quick else 40))

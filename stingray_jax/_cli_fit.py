@@ -339,9 +339,7 @@ def run_fit(args, stream=None):
     t0 = np.array([getattr(start, n).value for n in lpost.free_param_names])
     res = PSDParEst(ps, max_post=False).fit(lpost, t0)
 
-    k = res.p_opt.size
     n = freq.size
-    loglike = -res.result
     print(f"stingray-jax fit: {label}", file=out)
     print(
         f"  averaged power spectrum: {n} frequencies, m = {ps.m} segments of "
@@ -355,14 +353,23 @@ def run_fit(args, stream=None):
     for name in start.param_names:
         if name in free:
             i = free.index(name)
-            print(f"  {name:<{width}}  {res.p_opt[i]:>14.6g}  {res.err[i]:>12.4g}", file=out)
+            flag = "  (unconstrained)" if name in res.unconstrained else ""
+            print(f"  {name:<{width}}  {res.p_opt[i]:>14.6g}  {res.err[i]:>12.4g}{flag}", file=out)
         else:
             value = getattr(res.model, name).value
             print(f"  {name:<{width}}  {value:>14.6g}  {'(fixed)':>12}", file=out)
     print(f"\n  -log L      {res.result:.6f}", file=out)
-    print(f"  AIC         {2 * k - 2 * loglike:.4f}   (2k - 2 log L)", file=out)
-    print(f"  BIC         {k * np.log(n) - 2 * loglike:.4f}   (k ln n - 2 log L)", file=out)
+    # one definition of the criteria (stingray_jax.fitting.information_criteria, Stingray's)
+    print(f"  AIC         {res.aic:.4f}   (-log L + 2k, Stingray's definition)", file=out)
+    print(f"  BIC         {res.bic:.4f}   (-log L + k ln n, Stingray's definition)", file=out)
     print(f"  converged   {res.converged} ({res.n_steps} solver iterations)", file=out)
+    if res.unconstrained:
+        print(
+            f"  WARNING     the data do not constrain {', '.join(res.unconstrained)}: the "
+            f"Hessian at the optimum is singular or not positive definite there (errors not "
+            f"finite); fix or bound them, or simplify the model",
+            file=out,
+        )
 
     if args.plot:
         _plot(freq, power, res.mfit, args.plot, label, args.model)

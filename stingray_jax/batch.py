@@ -1,12 +1,13 @@
 """Fit one model to many power spectra in a single compiled, vectorised call.
 
 `fit_batch` vmaps the maximum-likelihood fit of `stingray_jax.modeling` (the same pure function,
-`stingray_jax.modeling.fit_pure`) over a batch of spectra, so the result for each spectrum is
+`stingray_jax.fitting.fit_pure`) over a batch of spectra, so the result for each spectrum is
 the one a separate fit gives, and a spectrum whose fit fails is flagged (``converged = False``)
 without affecting the others.
 """
 
 import functools
+import warnings
 
 import numpy as np
 
@@ -15,9 +16,23 @@ from ._config import x64_scope
 __all__ = ["fit_batch"]
 
 
+def _row_problems(powers, ms, whittle):
+    """Why each spectrum cannot be fitted (``""`` where it can)."""
+    problems = np.full(powers.shape[0], "", dtype=object)
+    for i, row in enumerate(powers):
+        if not np.all(np.isfinite(row)):
+            problems[i] = f"{int(np.sum(~np.isfinite(row)))} non-finite power(s)"
+        elif np.any(row < 0) or (not whittle and np.any(row <= 0)):
+            what = "negative" if whittle else "non-positive"
+            problems[i] = f"{int(np.sum(row < 0 if whittle else row <= 0))} {what} power(s)"
+        elif ms is not None and not np.all(np.isfinite(ms[i]) & (ms[i] > 0)):
+            problems[i] = "m not positive and finite"
+    return problems.astype(str)
+
+
 @functools.cache
 def _batch_jit():
-    from .modeling.parameterestimation import fit_pure
+    from .fitting import fit_pure
     from .optimize import compact_jit, map_fits
 
     def run(p0s, jm, x, ys, ms, spec, solver, max_steps):
@@ -82,12 +97,17 @@ def fit_batch(
         One row per spectrum: a column per free parameter, ``<name>_err`` (square root of the
         diagonal of the inverse exact Hessian), ``neg_log_likelihood``, ``converged`` and
         ``n_steps``. ``table.meta`` holds ``free_param_names`` and the covariances are in
-        ``table["cov"]`` (shape ``(n_free, n_free)`` per row).
+        ``table["cov"]`` (shape ``(n_free, n_free)`` per row). A spectrum that cannot be fitted
+        (non-finite powers, negative powers, zero powers with ``m > 1``, or a bad row of a 2-D
+        ``m``) does not stop the batch: its row holds NaN with ``converged=False`` and the
+        reason in the ``problem`` column (``""`` for the others), with one warning for the
+        batch; the other rows are what they would be without it.
 
     Raises
     ------
     ValueError
-        Shape mismatches, non-finite or non-positive powers, starting values outside bounds.
+        Shape mismatches, non-finite frequencies, no spectrum that can be fitted, starting
+        values outside bounds.
 
     Examples
     --------
@@ -108,7 +128,7 @@ def fit_batch(
     from astropy.modeling import Model
     from astropy.table import Table
 
-    from .modeling.posterior import _LikeSpec, _positive
+    from .fitting import psd_spec
     from .models import JaxModel, from_astropy
 
     if isinstance(model, Model):
@@ -128,11 +148,10 @@ def fit_batch(
         raise ValueError(
             f"powers must have shape (n_spectra, n_freq={freq.size}), got {powers.shape}"
         )
-    if not (np.all(np.isfinite(powers)) and np.all(np.isfinite(freq))):
-        raise ValueError("freq and powers must be finite (no NaN or inf)")
+    if not np.all(np.isfinite(freq)):
+        raise ValueError("freq must be finite (no NaN or inf)")
     n_spec = powers.shape[0]
     whittle = np.ndim(m) == 0 and float(m) == 1.0
-    _positive("powers", powers.ravel(), strict=not whittle)
     if whittle:
         ms = None
     else:
@@ -141,9 +160,33 @@ def fit_batch(
             raise ValueError(
                 f"m must be a scalar, (n_freq,) or (n_spectra, n_freq), got shape {marr.shape}"
             )
-        if not np.all(np.isfinite(marr) & (marr > 0)):
+        if marr.ndim < 2 and not np.all(np.isfinite(marr) & (marr > 0)):
             raise ValueError("m must be positive and finite")
-        ms = np.broadcast_to(marr, powers.shape).astype(np_dtype)
+        ms = np.broadcast_to(marr, powers.shape).astype(np.float64)
+    # A bad spectrum becomes a flagged row; the others are fitted as if it were not there.
+    problem = _row_problems(powers, ms, whittle)
+    unfit = problem != ""
+    if np.all(unfit):
+        raise ValueError(
+            f"no spectrum can be fitted: {problem[0]} (powers must be finite and "
+            f"{'non-negative' if whittle else 'positive'}, m positive and finite)"
+        )
+    if np.any(unfit):
+        warnings.warn(
+            f"{int(unfit.sum())} of {n_spec} spectra cannot be fitted (first: row "
+            f"{int(np.flatnonzero(unfit)[0])}, {problem[unfit][0]}): their rows are NaN with "
+            f"converged=False and the reason in the 'problem' column",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        good_row = int(np.flatnonzero(~unfit)[0])
+        powers = powers.copy()
+        powers[unfit] = powers[good_row]  # same shapes, no recompilation; results discarded
+        if ms is not None:
+            ms = ms.copy()
+            ms[unfit] = ms[good_row]
+    if ms is not None:
+        ms = ms.astype(np_dtype)
     n_free = jm.n_free
     if n_free == 0:
         raise ValueError("all parameters of the model are fixed or tied: nothing to fit")
@@ -165,7 +208,7 @@ def fit_batch(
                 f"p0[{i}] {jm.free_param_names[k]} = {col[i]} is not strictly inside its "
                 f"bounds ({lo}, {hi})"
             )
-    spec = _LikeSpec("psd", whittle=whittle, stingray_compat=bool(stingray_compat))
+    spec = psd_spec(whittle, bool(stingray_compat))
     with x64_scope(dtype == "float64"):
         import jax
 
@@ -199,6 +242,14 @@ def fit_batch(
         parts = list(parallel_map(part, range(n_parts), n_workers))
         out = jax.tree_util.tree_map(lambda *a: np.concatenate(a), *parts)
 
+    if np.any(unfit):
+        out = out._replace(
+            x=np.where(unfit[:, None], np.nan, out.x),
+            fun=np.where(unfit, np.nan, out.fun),
+            cov=np.where(unfit[:, None, None], np.nan, out.cov),
+            converged=np.where(unfit, False, out.converged),
+            n_steps=np.where(unfit, 0, out.n_steps),
+        )
     table = Table()
     with np.errstate(invalid="ignore"):
         errs = np.sqrt(np.diagonal(out.cov, axis1=1, axis2=2))
@@ -209,6 +260,7 @@ def fit_batch(
     table["converged"] = out.converged.astype(bool)
     table["n_steps"] = out.n_steps
     table["cov"] = out.cov
+    table["problem"] = problem
     table.meta["free_param_names"] = list(jm.free_param_names)
     table.meta["likelihood"] = (
         "whittle" if whittle else ("stingray_gamma" if stingray_compat else "gamma")

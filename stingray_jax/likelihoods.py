@@ -17,13 +17,30 @@ before calling them.
 ``poisson``                y ~ Poisson(model)
 ``laplace``                y ~ Laplace(model, sigma)
 =========================  ==========================================================
+
+Each likelihood is registered, beside its Fisher information per bin, in `LIKELIHOODS`
+(name -> `Likelihood`): the table the fitting core (`stingray_jax.fitting.LikelihoodSpec`)
+reads. Adding a likelihood is a change in this module only: write the function and its Fisher
+information, and add one row to the table.
 """
+
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from ._config import numpy_float64  # issue 12: NumPy input computes in float64
 
-__all__ = ["gamma", "gaussian", "laplace", "poisson", "psd", "stingray_gamma", "whittle"]
+__all__ = [
+    "LIKELIHOODS",
+    "Likelihood",
+    "gamma",
+    "gaussian",
+    "laplace",
+    "poisson",
+    "psd",
+    "stingray_gamma",
+    "whittle",
+]
 
 _LOG_2PI = float(np.log(2.0 * np.pi))
 
@@ -296,3 +313,55 @@ def laplace(model, y, sigma):
     model = jnp.asarray(model)
     sigma = jnp.broadcast_to(jnp.asarray(sigma, dtype=model.dtype), model.shape)
     return jnp.sum(-jnp.log(2.0 * sigma) - jnp.abs(y - model) / sigma)
+
+
+# --------------------------------------------------------------------------------------------
+# Fisher information of each model value, E[-d2 log L_i / dS_i^2] per bin (pure)
+# --------------------------------------------------------------------------------------------
+
+
+def _whittle_fisher(model, power):
+    return 1.0 / model**2
+
+
+def _gamma_fisher(model, power, m):
+    return m / model**2
+
+
+def _stingray_gamma_fisher(model, power, m):  # Stingray's doubled likelihood: twice gamma's
+    return 2.0 * m / model**2
+
+
+def _scale_fisher(model, y, sigma):  # Gaussian (exact) and Laplace with scale sigma
+    import jax.numpy as jnp
+
+    return jnp.broadcast_to(1.0 / jnp.asarray(sigma, dtype=model.dtype) ** 2, model.shape)
+
+
+def _poisson_fisher(model, y):
+    return 1.0 / model
+
+
+class Likelihood(NamedTuple):
+    """One registered likelihood: the function, its Fisher information, its data arguments.
+
+    ``loglike(model, *data)`` is the summed log-likelihood and ``fisher(model, *data)`` the
+    per-bin Fisher information ``E[-d2 log L_i / dS_i^2]`` of each model value ``S_i`` (used
+    by Fisher scoring and for expected-information error bars), where ``data`` are the arrays
+    named in ``data`` (keys of the fitting core's data dict, after ``"x"`` and the model).
+    """
+
+    loglike: Any
+    fisher: Any
+    data: tuple
+
+
+#: Every likelihood of the fitting core by name (see `Likelihood`).
+LIKELIHOODS = {
+    "whittle": Likelihood(whittle, _whittle_fisher, ("y",)),
+    "gamma": Likelihood(gamma, _gamma_fisher, ("y", "m")),
+    "stingray_gamma": Likelihood(stingray_gamma, _stingray_gamma_fisher, ("y", "m")),
+    "gaussian": Likelihood(gaussian, _scale_fisher, ("y", "yerr")),
+    "poisson": Likelihood(poisson, _poisson_fisher, ("y",)),
+    "laplace": Likelihood(laplace, _scale_fisher, ("y", "yerr")),
+}

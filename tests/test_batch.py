@@ -54,7 +54,7 @@ def test_accepts_jaxmodel_and_float32(rng):
     [
         ({"powers": np.ones(10)}, "shape"),
         ({"powers": np.ones((2, 9))}, "shape"),
-        ({"powers": np.full((2, 10), np.nan)}, "finite"),
+        ({"powers": np.full((2, 10), np.nan)}, "no spectrum can be fitted.*non-finite"),
         ({"powers": -np.ones((2, 10))}, "non-negative"),
         ({"p0": [1.0]}, "p0 must have shape"),
         ({"p0": [-1.0, 1.0, 1.0]}, "strictly inside"),
@@ -67,6 +67,41 @@ def test_bad_input(kwargs, match):
     powers = args.pop("powers")
     with pytest.raises(ValueError, match=match):
         fit_batch(_plc(), np.linspace(0.1, 1, 10), powers, **args)
+
+
+def test_bad_rows_are_flagged_and_the_others_unaffected(rng):
+    freq = np.linspace(0.02, 5.0, 128)
+    model = _plc()
+    powers = model(freq) * rng.exponential(size=(5, freq.size))
+    clean = fit_batch(model, freq, powers, p0=[1.5, 1.2, 1.0], n_workers=1)
+    broken = powers.copy()
+    broken[1, 7] = np.nan
+    broken[3, 0] = -1.0
+    with pytest.warns(RuntimeWarning, match="2 of 5 spectra cannot be fitted") as caught:
+        table = fit_batch(model, freq, broken, p0=[1.5, 1.2, 1.0], n_workers=1)
+    assert len(caught) == 1  # one warning for the batch
+    assert list(table["problem"]) == ["", "1 non-finite power(s)", "", "1 negative power(s)", ""]
+    assert list(table["converged"]) == [True, False, True, False, True]
+    for name in ("amplitude_0", "alpha_0", "amplitude_1", "neg_log_likelihood"):
+        assert np.all(np.isnan(table[name][[1, 3]]))
+        np.testing.assert_array_equal(table[name][[0, 2, 4]], clean[name][[0, 2, 4]])
+    assert np.all(np.isnan(table["cov"][[1, 3]]))
+    assert np.all(table["n_steps"][[1, 3]] == 0)
+    # m > 1: a zero power cannot be fitted with the Gamma likelihood; nor can a bad m row
+    m = np.full(powers.shape, 4.0)
+    m[2, 5] = 0.0
+    zeroed = powers.copy()
+    zeroed[4, 3] = 0.0
+    with pytest.warns(RuntimeWarning, match="2 of 5"):
+        table = fit_batch(model, freq, zeroed, m=m, p0=[1.5, 1.2, 1.0])
+    assert list(table["problem"]) == [
+        "",
+        "",
+        "m not positive and finite",
+        "",
+        "1 non-positive power(s)",
+    ]
+    assert list(table["converged"][[0, 1, 3]]) == [True, True, True]
 
 
 def test_no_recompilation(rng):

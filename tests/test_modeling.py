@@ -1,6 +1,7 @@
 """stingray_jax.modeling against stingray.modeling on identical problems."""
 
 import io
+import warnings
 
 import jax
 import numpy as np
@@ -325,9 +326,9 @@ def test_n_restarts_must_be_a_non_negative_integer():
 
 
 def test_no_recompilation_for_new_data_and_t0(rng):
-    from stingray_jax.modeling.parameterestimation import _fit_jit
+    from stingray_jax.fitting import compiled
 
-    fit = _fit_jit()
+    fit = compiled("fit_summary")
     freq, power = _spectrum(rng)
     sjm.PSDParEst(None, max_post=False).fit(sjm.PSDLogLikelihood(freq, power, _plc()), T0)
     n = fit._cache_size()
@@ -494,3 +495,41 @@ def test_script_functions_pass_the_step_limit_through(rng):
             _, short = call(scipy_optimize_options={"maxiter": 1})
         assert not short.converged, name
         assert short.n_steps <= 1, name
+
+
+def test_unconstrained_parameters_are_flagged_not_silent_nan(rng):
+    # Two constants: only their sum is determined, so the Hessian is singular along their
+    # difference; the fit converges, and the result says which parameters are unconstrained.
+    freq, power = _spectrum(rng)
+    model = Const1D(1.0) + Const1D(1.5)
+    lpost = sjm.PSDLogLikelihood(freq, power, model)
+    with pytest.warns(RuntimeWarning, match=r"do not constrain \['amplitude_0', 'amplitude_1'\]"):
+        res = sjm.PSDParEst(None, max_post=False).fit(lpost, [1.0, 1.5])
+    assert res.converged
+    assert res.unconstrained == ("amplitude_0", "amplitude_1")
+    out = io.StringIO()
+    res.print_summary(lpost, stream=out)
+    assert "(unconstrained)" in out.getvalue()
+    # a well-determined fit has none, and no warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        good = sjm.PSDParEst(None, max_post=False).fit(
+            sjm.PSDLogLikelihood(freq, power, _plc()), T0
+        )
+    assert good.unconstrained == ()
+
+
+def test_the_command_line_reports_unconstrained_parameters():
+    from stingray_jax import cli
+    from stingray_jax._cli_fit import run_fit
+
+    args = cli.build_parser().parse_args(
+        ["fit", "--model", "Const1D(amplitude=1) + Const1D(amplitude=1)", "--plot", ""]
+    )
+    stream = io.StringIO()
+    with pytest.warns(RuntimeWarning, match="do not constrain"):
+        _, res = run_fit(args, stream=stream)
+    text = stream.getvalue()
+    assert res.unconstrained == ("amplitude_0", "amplitude_1")
+    assert text.count("(unconstrained)") == 2
+    assert "WARNING     the data do not constrain amplitude_0, amplitude_1" in text

@@ -36,18 +36,49 @@ def test_bounds_set_after_the_likelihood_is_built_are_used():
 
 
 def test_building_likelihoods_from_threads():
+    # 4 threads x 150 new likelihoods (600 builds, more than the 64-entry model cache holds,
+    # so entries are evicted while other threads read): no error, and each likelihood has
+    # the JAX model of its own astropy model
     freq = np.linspace(0.02, 5.0, 64)
 
     def build(k):
         out = []
-        for j in range(40):
-            model = PowerLaw1D(1.0 + k + j / 100.0, 1.0, 1.5)
-            out.append(sjm.PSDLogLikelihood(freq, model(freq), model).npar)
+        for j in range(150):
+            model = PowerLaw1D(1.0 + k + j / 1000.0, 1.0, 1.5)
+            ll = sjm.PSDLogLikelihood(freq, model(freq), model)
+            out.append((ll.npar, float(ll._jm.p0[0]), 1.0 + k + j / 1000.0))
         return out
 
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
         results = list(pool.map(build, range(4)))
-    assert all(n == 3 for r in results for n in r)
+    assert sum(len(r) for r in results) == 600
+    for r in results:
+        for npar, got, want in r:
+            assert npar == 3
+            assert got == want
+
+
+def test_fits_from_threads_equal_serial_fits_bitwise():
+    rng = np.random.default_rng(11)
+    freq = np.linspace(0.02, 5.0, 128)
+    truth = PowerLaw1D(2.0, 1.0, 1.5) + Const1D(1.0)
+    truth.x_0_0.fixed = True
+    powers = truth(freq) * rng.exponential(size=(8, freq.size))
+
+    def fit(k):
+        model = PowerLaw1D(2.0, 1.0, 1.5) + Const1D(1.0)
+        model.x_0_0.fixed = True
+        lpost = sjm.PSDLogLikelihood(freq, powers[k], model)
+        res = sjm.PSDParEst(None, max_post=False).fit(lpost, [2.0, 1.5, 1.0])
+        return res.p_opt, res.cov, res.result
+
+    serial = [fit(k) for k in range(8)]
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        threaded = list(pool.map(fit, range(8)))
+    for a, b in zip(serial, threaded):
+        np.testing.assert_array_equal(a[0], b[0])
+        np.testing.assert_array_equal(a[1], b[1])
+        assert a[2] == b[2]
 
 
 def test_sample_leaves_warning_filters_alone():

@@ -9,6 +9,7 @@ from astropy.modeling import models
 from scipy import stats
 
 from stingray_jax._config import preserve_global_state
+from stingray_jax.fitting import simulate_spectra
 from stingray_jax.modeling import (
     ParameterEstimation,
     PriorUndefinedError,
@@ -17,7 +18,6 @@ from stingray_jax.modeling import (
     PSDPosterior,
     SamplingResults,
 )
-from stingray_jax.modeling._sampling_methods import simulate_spectra
 
 with preserve_global_state():
     from stingray import Powerspectrum

@@ -11,7 +11,8 @@ Every likelihood and posterior also exposes a pure JAX log-density of its free p
 (``logdensity(params)`` and ``as_pure()``) for gradient-based samplers and batched code.
 """
 
-from .parameterestimation import OptimizationResults, ParameterEstimation, PSDParEst, fit_pure
+from ..fitting import fit_pure, logdensity_pure
+from .parameterestimation import OptimizationResults, ParameterEstimation, PSDParEst
 from .posterior import (
     GaussianLogLikelihood,
     GaussianPosterior,
@@ -26,7 +27,6 @@ from .posterior import (
     PriorUndefinedError,
     PSDLogLikelihood,
     PSDPosterior,
-    logdensity_pure,
     set_logprior,
 )
 from .sampling_results import SamplingResults

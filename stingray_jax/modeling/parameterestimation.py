@@ -7,23 +7,18 @@ and data shape. Bounds set on the astropy model are honoured; the covariance is 
 the exact Hessian at the optimum; the user's model is never modified.
 """
 
-import functools
 import math
 import warnings
 
 import numpy as np
 
+from .. import _validate
 from .._config import x64_scope
+from .._validate import InputAssertionError
+from ..fitting import compiled, information_criteria
 from ..optimize import SOLVERS
-from ._sampling_methods import PSDSimulationMixin, SamplingMixin
-from .posterior import (
-    LogLikelihood,
-    Posterior,
-    free_parameter_names,
-    logdensity_pure,
-    logmin,
-    neg_logdensity_curvature,
-)
+from . import _calibration
+from .posterior import LogLikelihood, Posterior, free_parameter_names, logmin, objective_parts
 
 __all__ = ["OptimizationResults", "PSDParEst", "ParameterEstimation"]
 
@@ -46,85 +41,6 @@ _SCIPY_METHODS = {
 }
 
 
-# --------------------------------------------------------------------------------------------
-# Pure fitting core (jitted once per model structure, data shape, likelihood and prior)
-# --------------------------------------------------------------------------------------------
-
-
-def _neg_objective(params, jm, data, spec, prior):
-    return -logdensity_pure(params, jm, data, spec, prior)
-
-
-def fit_pure(p0, jm, data, spec, prior=None, solver="scoring", max_steps=None):
-    """Minimise the negative log-density of `logdensity_pure` from ``p0``.
-
-    Pure (jit/vmap-able in ``p0``, ``jm`` leaves and ``data``); ``spec``, ``prior``, ``solver``
-    and ``max_steps`` are static. Bounds are those of the model (``jm.bounds``). The default
-    solver is Fisher scoring (``"scoring"``, with `neg_logdensity_curvature`).
-    Returns a `stingray_jax.optimize.MinimizeResult`.
-    """
-    from ..optimize import minimize
-
-    fun = functools.partial(_neg_objective, spec=spec, prior=prior)
-    curvature = None
-    if solver == "scoring":
-        curvature = functools.partial(neg_logdensity_curvature, spec=spec, prior=prior)
-    return minimize(
-        fun,
-        p0,
-        args=(jm, data),
-        bounds=jm.bounds,
-        solver=solver,
-        max_steps=max_steps,
-        curvature=curvature,
-    )
-
-
-def _fit_and_summarise(p0, jm, data, spec, prior, solver, max_steps):
-    """`fit_pure` plus the best-fit model and log-likelihood, in one compiled program."""
-    res = fit_pure(p0, jm, data, spec, prior, solver, max_steps)
-    mfit = jm(res.x, data["x"])
-    loglike = -res.fun if prior is None else -res.fun - prior.jax(res.x)
-    return res, mfit, loglike
-
-
-@functools.cache
-def _fit_jit():
-    from ..optimize import compact_jit
-
-    return compact_jit(_fit_and_summarise, static_argnames=("spec", "prior", "solver", "max_steps"))
-
-
-@functools.cache
-def _hessian_jit():
-    import jax
-
-    from ..optimize import compact_jit
-
-    return compact_jit(jax.hessian(_neg_objective), static_argnames=("spec", "prior"))
-
-
-def _objective_parts(lpost, max_post):
-    """(likelihood object, prior or None) of the function that is minimised."""
-    if isinstance(lpost, Posterior):
-        ll = lpost.loglikelihood
-        if hasattr(ll, "_jm_key"):
-            ll._refresh_model()
-        prior = lpost._prior_or_raise() if max_post else None
-        return ll, prior
-    if hasattr(lpost, "_jm_key"):
-        lpost._refresh_model()
-    return lpost, None
-
-
-def _check_bounds_inside(names, bounds, t0):
-    for name, (lo, hi), v in zip(names, bounds, t0):
-        if (lo is not None and not v > lo) or (hi is not None and not v < hi):
-            raise ValueError(
-                f"starting value {name} = {v} is not strictly inside its bounds ({lo}, {hi})"
-            )
-
-
 def _perturb(rng, p0, bounds, scale=100.0):
     """Stingray's restart perturbation (normal, variance |p0| / 100), kept inside the bounds."""
     out = np.array(p0, dtype=float)
@@ -136,10 +52,6 @@ def _perturb(rng, p0, bounds, scale=100.0):
                 out[i] = v
                 break
     return out
-
-
-class InputAssertionError(TypeError, AssertionError):
-    """Wrong input to a Stingray helper that checks it with ``assert`` (catchable as either)."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -187,6 +99,10 @@ class OptimizationResults:
         ``sum(y - mfit)``.
     converged : bool
         Whether the optimiser met its stopping criterion.
+    unconstrained : tuple of str
+        Free parameters that the data do not constrain at ``p_opt``: the Hessian of the
+        objective there is singular or not positive definite along them, so their errors are
+        not finite (a warning names them). Empty for a well-determined fit.
     n_steps : int
         Number of optimiser iterations (of the successful attempt).
     """
@@ -196,13 +112,17 @@ class OptimizationResults:
         self.neg = neg
         self.result = np.float64(res.fun)
         self.p_opt = np.atleast_1d(np.asarray(res.x, dtype=np.float64))
-        ll, prior = _objective_parts(
+        ll, prior = objective_parts(
             lpost, isinstance(lpost, Posterior) if max_post is None else max_post
         )
         self._jm = ll._jm
         self.converged = bool(getattr(res, "converged", True))
         self.n_steps = int(getattr(res, "n_steps", -1))
         self._compute_covariance(lpost, res, ll, prior)
+        # (a fit that did not converge has already said so)
+        self.unconstrained = (
+            _unconstrained(self.cov, self.p_opt, ll, prior) if self.converged else ()
+        )
         if getattr(res, "mfit", None) is not None:
             self.mfit = np.asarray(res.mfit, dtype=np.float64)
         else:
@@ -233,9 +153,11 @@ class OptimizationResults:
             cov = hess_inv.todense() if hasattr(hess_inv, "todense") else hess_inv
         if cov is None:
             if ll is None:
-                ll, prior = _objective_parts(lpost, isinstance(lpost, Posterior))
+                ll, prior = objective_parts(lpost, isinstance(lpost, Posterior))
             with x64_scope():
-                hess = _hessian_jit()(self.p_opt, ll._jm, ll._data, spec=ll._spec, prior=prior)
+                hess = compiled("neg_hessian")(
+                    self.p_opt, ll._jm, ll._data, spec=ll._spec, prior=prior
+                )
             cov = np.linalg.inv(np.asarray(hess))
         self.cov = np.asarray(cov, dtype=np.float64)
         with np.errstate(invalid="ignore"):
@@ -252,10 +174,9 @@ class OptimizationResults:
             self.deviance = -2.0 * loglike
         else:
             self.deviance = 2.0 * self.result
-        k = self.p_opt.shape[0]
-        n = np.asarray(lpost.x).shape[0]
-        self.aic = self.result + 2.0 * k
-        self.bic = self.result + k * np.log(n)
+        self.aic, self.bic = information_criteria(
+            self.result, self.p_opt.shape[0], np.asarray(lpost.x).shape[0]
+        )
 
     def _compute_statistics(self, lpost):
         if not hasattr(self, "mfit"):
@@ -327,6 +248,51 @@ class OptimizationResults:
         emit(f" -- Expected S ~ {self.sexp:.5f} +/- {self.ssd:.5f}")
 
 
+def _unconstrained(cov, p_opt, ll, prior):
+    """Names of the free parameters along which the Hessian at the optimum is singular or not
+    positive definite (empty when the covariance is finite and positive definite)."""
+    if cov is None:
+        return ()
+    names = list(ll.free_param_names)
+    variances = np.diag(cov)
+    ok = np.all(np.isfinite(cov)) and np.all(variances > 0)
+    if ok:
+        try:
+            ok = bool(np.all(np.linalg.eigvalsh(0.5 * (cov + cov.T)) > 0))
+        except np.linalg.LinAlgError:
+            ok = False
+    if ok:
+        return ()
+    bad = set(np.flatnonzero(~(np.isfinite(variances) & (variances > 0))))
+    try:
+        with x64_scope():
+            hess = np.asarray(
+                compiled("neg_hessian")(p_opt, ll._jm, ll._data, spec=ll._spec, prior=prior)
+            )
+        hess = 0.5 * (hess + hess.T)
+        if np.all(np.isfinite(hess)):
+            lam, vec = np.linalg.eigh(hess)
+            weak = lam <= 1e-10 * max(np.max(np.abs(lam)), np.finfo(float).tiny)
+            for k in np.flatnonzero(weak):  # the parameters that make up each flat direction
+                v = np.abs(vec[:, k])
+                bad.update(np.flatnonzero(v >= 0.3 * v.max()))
+        else:
+            bad.update(range(len(names)))
+    except Exception:  # a diagnosis only: it must never break a result
+        bad.update(range(len(names)))
+    if not bad:
+        bad = set(range(len(names)))
+    out = tuple(names[i] for i in sorted(bad))
+    warnings.warn(
+        f"the Hessian of the objective at the optimum is singular or not positive definite: "
+        f"the data do not constrain {list(out)} (their errors are not finite; see "
+        f"result.unconstrained). Fix or bound them, give them priors, or simplify the model.",
+        RuntimeWarning,
+        stacklevel=4,
+    )
+    return out
+
+
 def _summary_logger():
     """Stingray's "Fitting summary" logger (INFO and above to stderr unless configured)."""
     import logging
@@ -345,7 +311,7 @@ def _summary_logger():
 # --------------------------------------------------------------------------------------------
 
 
-class ParameterEstimation(SamplingMixin):
+class ParameterEstimation:
     """Maximum-likelihood / maximum-a-posteriori fits (Stingray's ``ParameterEstimation``).
 
     Parameters
@@ -383,6 +349,10 @@ class ParameterEstimation(SamplingMixin):
             raise ValueError(f"n_restarts must be a non-negative integer, got {n_restarts!r}")
         self.n_restarts = int(n_restarts)
         self.seed = seed
+
+    # Stingray's sampling and calibration methods (functions of stingray_jax.modeling._calibration)
+    sample = _calibration.sample
+    calibrate_lrt = _calibration.calibrate_lrt
 
     def _rng(self):
         if isinstance(self.seed, np.random.Generator):
@@ -424,19 +394,24 @@ class ParameterEstimation(SamplingMixin):
                 "lpost must be a subclass of Posterior or LogLikelihood (from "
                 "stingray_jax.modeling)."
             )
-        ll, prior = _objective_parts(lpost, self.max_post)
+        ll, prior = objective_parts(lpost, self.max_post)
         if ll.npar == 0:
             raise ValueError("all parameters of the model are fixed or tied: nothing to fit")
+        n_data = int(np.size(ll._data["y"]))
+        if ll.npar > n_data:
+            raise ValueError(
+                f"the model has {ll.npar} free parameters but there are only {n_data} data "
+                f"points: the fit is not determined (fix parameters or use more data)"
+            )
         t0 = np.atleast_1d(np.asarray(t0, dtype=np.float64))
-        if t0.ndim != 1 or t0.size != lpost.npar:
+        if t0.ndim != 1 or t0.size != lpost.npar:  # Stingray's words (its tests match them)
             raise ValueError(
                 f"Parameter set t0 must be of right length for model in lpost: expected "
                 f"{lpost.npar} values for {list(ll.free_param_names)}, got {t0.size}"
             )
-        if not np.all(np.isfinite(t0)):
-            raise ValueError(f"t0 must be finite, got {t0}")
+        t0 = _validate.start(t0, ll.free_param_names)
         bounds = ll._jm.bounds
-        _check_bounds_inside(ll.free_param_names, bounds, t0)
+        _validate.inside_bounds(ll.free_param_names, bounds, t0)
         max_steps = None
         if scipy_optimize_options:
             opts = dict(scipy_optimize_options)
@@ -447,7 +422,7 @@ class ParameterEstimation(SamplingMixin):
                     UserWarning,
                     stacklevel=2,
                 )
-        fit = _fit_jit()
+        fit = compiled("fit_summary")
         rng = None
         attempt = t0
         best = None
@@ -555,7 +530,7 @@ class _NumpyResult:
         self.loglike = float(loglike)
 
 
-class PSDParEst(PSDSimulationMixin, ParameterEstimation):
+class PSDParEst(ParameterEstimation):
     """Fits of power spectra (Stingray's ``PSDParEst``).
 
     Parameters
@@ -580,6 +555,16 @@ class PSDParEst(PSDSimulationMixin, ParameterEstimation):
     >>> res.converged, res.p_opt.shape, res.err.shape
     (True, (3,), (3,))
     """
+
+    #: Spectra simulated and fitted per compiled call in the calibrations.
+    chunk_size = _calibration.DEFAULT_CHUNK_SIZE
+    #: Threads running chunks in parallel (None: one per CPU core on the CPU backend, else 1).
+    n_workers = None
+
+    # Stingray's simulation methods (functions of stingray_jax.modeling._calibration)
+    simulate_lrts = _calibration.simulate_lrts
+    simulate_highest_outlier = _calibration.simulate_highest_outlier
+    calibrate_highest_outlier = _calibration.calibrate_highest_outlier
 
     def __init__(self, ps, fitmethod="BFGS", max_post=True, solver=None, n_restarts=5, seed=0):
         self.ps = ps
