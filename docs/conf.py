@@ -1,7 +1,8 @@
 # Sphinx configuration for stingray_jax, built on the shared astropy configuration.
 #
-# The build must work with no network (tox -e build_docs uses -W): intersphinx inventories are
-# only fetched when STINGRAY_JAX_DOCS_INTERSPHINX=1 is set.
+# The build must work with no network (tox -e build_docs uses -W): math is rendered by the copy
+# of MathJax in _static/mathjax; intersphinx inventories are only fetched when
+# STINGRAY_JAX_DOCS_INTERSPHINX=1 is set.
 
 import datetime
 import os
@@ -34,6 +35,9 @@ if os.environ.get("STINGRAY_JAX_DOCS_INTERSPHINX") == "1":
     )
 else:
     intersphinx_mapping = {}
+
+# Math: the local MathJax (SVG output, every TeX extension included), not a CDN.
+mathjax_path = "mathjax/tex-svg-full.js"
 
 html_theme = "pydata_sphinx_theme"
 html_title = f"stingray_jax {release}"
