@@ -9,8 +9,8 @@ curve shipped with Stingray, prints what each returns and how long it takes, and
 one by one, the places where the numbers differ on purpose (see :doc:`/differences`):
 
 * the likelihood of an averaged spectrum (``m > 1``), which Stingray doubles;
-* parameter bounds, which Stingray's optimiser never sees;
-* error bars, which Stingray takes from the optimiser's approximate inverse Hessian.
+* error bars, which Stingray takes from the optimiser's approximate inverse Hessian;
+* parameter bounds, which Stingray's optimiser never sees.
 """
 
 import time
@@ -37,7 +37,7 @@ print(f"m = {ps.m} periodograms averaged per frequency")
 # %%
 # One script, two packages
 # ------------------------
-# The model is a power law (red noise), a Lorentzian (a broad bump near 2 Hz) and a constant
+# The model is a power law (red noise), a Lorentzian (a broad bump above 1 Hz) and a constant
 # (white noise); the power law's reference frequency ``x_0`` is fixed, which leaves six free
 # parameters. ``fit`` is ordinary Stingray code: it receives the *module* so that the very same
 # lines run with either package, and it builds a new model and likelihood every time, as a
@@ -97,9 +97,9 @@ print(f"stingray_jax converged: {res_jx.converged}, in {res_jx.n_steps} steps")
 # %%
 # The best-fit parameters agree to the precision of Stingray's optimiser. Three things do not:
 # the value of ``-log L``, the error bars, and the time per fit. The first two are explained
-# below; the time is that of a compiled trust-region fit with exact derivatives (a few
-# milliseconds once compiled) against scipy's L-BFGS-B with finite-difference gradients of an
-# astropy model.
+# below; the time is that of a compiled trust-region fit with exact derivatives (Fisher scoring,
+# then Newton steps) against scipy's L-BFGS-B with finite-difference gradients of an astropy
+# model (Stingray passes no gradient to ``scipy.optimize.minimize``).
 #
 # The likelihood of an averaged spectrum (m > 1)
 # ----------------------------------------------
@@ -150,14 +150,16 @@ print(f"chi^2 (3 dof) p-values: Stingray's {pval_sr:.3g}, stingray_jax's {pval_j
 # %%
 # Read as a chi-squared statistic with three degrees of freedom, Stingray's doubled LRT
 # overstates the significance of the bump by orders of magnitude. (The chi-squared reading is
-# itself only approximate, all the more since the null hypothesis puts the Lorentzian's
-# amplitude on the boundary; the calibrated way is ``parest.calibrate_lrt``, with simulations.)
+# itself only approximate here: under the null hypothesis the Lorentzian's amplitude is zero and
+# its centroid and width are undefined. The calibrated way is ``parest.calibrate_lrt``, with
+# simulations.)
 #
 # Error bars
 # ----------
 # Stingray's ``res.err`` is the square root of the diagonal of scipy's ``hess_inv``, the
 # approximation to the inverse Hessian that L-BFGS-B builds along its path. It depends on the
-# path: starting the same fit from other points gives the same parameters and other errors.
+# path: starting the same fit from other points gives nearly the same parameters and quite
+# different errors.
 # stingray_jax inverts the exact Hessian at the optimum, so its errors depend on the optimum
 # only.
 
@@ -229,11 +231,15 @@ print(f"Stingray:     p_opt x_0_1 = {res_b_sr.p_opt[i]:.4f}, -log L = {res_b_sr.
 print(f"              the model it evaluated has x_0_1 = {res_b_sr.model.x_0_1.value:.4f}")
 print(f"stingray_jax: p_opt x_0_1 = {res_b_jx.p_opt[i]:.4f}, -log L = {res_b_jx.result:.4f}")
 print(f"              res.model has x_0_1 = {res_b_jx.model.x_0_1.value:.4f}")
+nll_sr_there = ll_sr(res_b_jx.p_opt, neg=True)
+print(f"Stingray's own -log L at stingray_jax's bounded optimum: {nll_sr_there:.4f}")
 
 # %%
 # Stingray's ``p_opt`` lies outside the bounds while the model it evaluated sits at a bound:
 # the reported parameters and the fitted curve disagree. stingray_jax ends exactly on the upper
-# bound, where the constrained maximum is: the unconstrained best fit lies above it.
+# bound, where the constrained maximum is: the unconstrained best fit lies above it. Stingray's
+# own likelihood agrees: it is higher there than at the (clipped) point where Stingray's fit
+# stopped, on the lower bound.
 # Note also that Stingray's ``res.model`` *is* the model that was passed in, now holding the
 # fitted parameters; stingray_jax leaves the model you pass untouched and returns a new one:
 
