@@ -540,6 +540,11 @@ class PSDParEst(ParameterEstimation):
     fitmethod, max_post, solver, n_restarts, seed
         As `ParameterEstimation`.
 
+    Notes
+    -----
+    Besides its own methods, it has those of `ParameterEstimation`: ``sample`` (NUTS),
+    ``calibrate_lrt`` and ``compute_lrt``.
+
     Examples
     --------
     >>> import numpy as np
