@@ -125,8 +125,12 @@ def test_acceptance_rate_and_tuning_are_sane(gaussian_run):
     assert np.all((acceptance > 0.6) & (acceptance < 0.98))
     assert np.all(np.isfinite(res.step_size))
     assert np.all(res.step_size > 0)
-    # The diagonal mass adaptation estimates the marginal variances (to warm-up accuracy).
-    np.testing.assert_allclose(res.inv_mass, np.broadcast_to(np.diag(COV), (4, 3)), rtol=0.35)
+    # The diagonal mass adaptation estimates the marginal variances to warm-up accuracy: each
+    # chain's estimate comes from a few hundred autocorrelated warm-up draws (relative error
+    # ~0.15, so one of the 12 estimates may be 2-3 of those off), the mean of 4 chains to ~8%.
+    target = np.diag(COV)
+    np.testing.assert_allclose(res.inv_mass.mean(axis=0), target, rtol=0.25)
+    np.testing.assert_allclose(res.inv_mass, np.broadcast_to(target, (4, 3)), rtol=0.6)
 
 
 def test_batched_chains_equal_loop_without_adaptation():
