@@ -17,15 +17,19 @@ __all__ = ["fit_batch"]
 
 
 def _row_problems(powers, ms, whittle):
-    """Why each spectrum cannot be fitted (``""`` where it can)."""
+    """Why each spectrum cannot be fitted (``""`` where it can); vectorised over rows."""
+    nonfinite = np.sum(~np.isfinite(powers), axis=1)
+    with np.errstate(invalid="ignore"):
+        low = np.sum(powers < 0 if whittle else powers <= 0, axis=1)
+        bad_m = None if ms is None else ~np.all(np.isfinite(ms) & (ms > 0), axis=1)
+    what = "negative" if whittle else "non-positive"
     problems = np.full(powers.shape[0], "", dtype=object)
-    for i, row in enumerate(powers):
-        if not np.all(np.isfinite(row)):
-            problems[i] = f"{int(np.sum(~np.isfinite(row)))} non-finite power(s)"
-        elif np.any(row < 0) or (not whittle and np.any(row <= 0)):
-            what = "negative" if whittle else "non-positive"
-            problems[i] = f"{int(np.sum(row < 0 if whittle else row <= 0))} {what} power(s)"
-        elif ms is not None and not np.all(np.isfinite(ms[i]) & (ms[i] > 0)):
+    for i in np.flatnonzero(nonfinite | low | (False if bad_m is None else bad_m)):
+        if nonfinite[i]:
+            problems[i] = f"{int(nonfinite[i])} non-finite power(s)"
+        elif low[i]:
+            problems[i] = f"{int(low[i])} {what} power(s)"
+        else:
             problems[i] = "m not positive and finite"
     return problems.astype(str)
 
