@@ -313,7 +313,7 @@ def _value_grad_hess(f):
     return vgh
 
 
-def _newton(vgh, to_x, u0, rtol, atol, max_steps, vgb=None):
+def _newton(vgh, to_x, u0, rtol, atol, max_steps, vgb=None, fx=None):
     """Trust-region Newton iterations in the unconstrained variables ``u``.
 
     ``vgh(x) -> (f, g, H)`` gives the objective, its gradient and its exact Hessian with
@@ -325,6 +325,15 @@ def _newton(vgh, to_x, u0, rtol, atol, max_steps, vgb=None):
     iteration, except under ``vmap``). Convergence is only declared on an exact Hessian, so the
     loop's last evaluation gives the result's Hessian: the program holds a single copy of the
     second-order derivative code, which keeps compilation small.
+
+    Edges of the domain where the objective is finite (a flat prior's support: ``fun`` is
+    ``+inf`` outside, and the optimum may sit on the edge with a non-zero gradient): ``fx(x)``
+    (the objective alone) locates them. A step that leaves the domain is cut back, by bisection
+    on ``fx``, to the last finite point along it (the next candidate); once a step has left
+    the domain, each iteration probes every parameter with a step of ``sqrt(eps) max(|u|, 1)``
+    downhill, and the parameters whose probe leaves the domain are *active*: held fixed by the
+    step, and left out of the stopping test (KKT conditions: the projected Newton decrement is
+    small and the gradient of each active parameter points out of the domain).
 
     Returns ``(u, n_steps, converged, (f, g_x, H_x))`` with the exact derivatives at ``u``.
     """
@@ -352,8 +361,48 @@ def _newton(vgh, to_x, u0, rtol, atol, max_steps, vgb=None):
         hu = d1[:, None] * hx * d1[None, :] + jnp.diag(d2 * gx)
         return fx, d1 * gx, 0.5 * (hu + hu.T), gx, 0.5 * (hx + hx.T)
 
+    def value(uu):
+        return fx(to_x(uu))
+
+    def feasible(uu):
+        return jnp.isfinite(value(uu))
+
+    def edge_cut(u, d):
+        # Largest t in [0, 1] (to 2^-_EDGE_BISECTIONS) with u + t d inside the domain.
+        def halve(_, lohi):
+            lo, hi = lohi
+            mid = 0.5 * (lo + hi)
+            ok = feasible(u + mid * d)
+            return jnp.where(ok, mid, lo), jnp.where(ok, hi, mid)
+
+        lo, _ = lax.fori_loop(
+            0, _EDGE_BISECTIONS, halve, (jnp.zeros((), dtype), jnp.ones((), dtype))
+        )
+        return lo
+
+    def active_set(u, fv, g, h, d_prev):
+        # Active (held) parameters: those whose small downhill probe increases the objective
+        # by more than the stopping tolerance: it leaves the domain (an edge) or crosses a kink
+        # (the slope changes sign within the probe, as at a sharp break on a frequency bin);
+        # and those that the last step tried to move out of the domain while their gradient
+        # is negligible or points outwards (an edge that the coupling to other parameters
+        # pushes against). The probe is _PROBE_SIGMA of the parameter's scale 1 / sqrt(H_ii)
+        # (a standard deviation for a -log likelihood), at least sqrt(eps) relative.
+        size = jnp.maximum(jnp.abs(u), 1.0)
+        sigma = 1.0 / jnp.sqrt(jnp.maximum(jnp.abs(jnp.diagonal(h)), tiny))
+        probe = jnp.clip(_PROBE_SIGMA * sigma, jnp.sqrt(eps) * size, 1e-3 * size)
+        tol = atol + rtol * jnp.abs(fv)
+        downhill = probe * jnp.where(g > 0, -1.0, 1.0)
+        f_down = jax.vmap(value)(u[None, :] + jnp.diag(downhill))
+        f_push = jax.vmap(value)(u[None, :] + jnp.diag(probe * jnp.sign(d_prev)))
+        blocked = ~(f_down <= fv + tol) & (g != 0)
+        pushed = ~jnp.isfinite(f_push) & (d_prev != 0) & ~(f_down < fv - tol)
+        return blocked | pushed
+
     def body(state):
-        (u, fv, g, h, gx, hx, h_exact, cand, pred, lam, it, _, _, exact, force) = state
+        (u, fv, g, h, gx, hx, h_exact, cand, pred, lam, it, _, _, exact, force, edged, d_prev) = (
+            state
+        )
         f_new, g_new, h_new, gx_new, hx_new = evaluate(cand, exact)
         finite = jnp.isfinite(f_new) & jnp.all(jnp.isfinite(g_new)) & jnp.all(jnp.isfinite(h_new))
         actual = fv - f_new
@@ -372,6 +421,19 @@ def _newton(vgh, to_x, u0, rtol, atol, max_steps, vgb=None):
         gx = jnp.where(accept, gx_new, gx)
         hx = jnp.where(accept, hx_new, hx)
         h_exact = jnp.where(accept, exact, h_exact)
+        # A step left the domain (not the start): from now on, look for active edges.
+        left = ~first & ~jnp.isfinite(f_new) & ~force & (fx is not None)
+        edged = edged | left | (lam > _KINK_DAMPING)
+        g_acc, h_acc = g, h
+        if fx is not None:
+            active = lax.cond(
+                edged, active_set, lambda *_: jnp.zeros((n,), bool), u, fv, g, h, d_prev
+            )
+            # Active parameters are held: out of the stopping test and of the step (their
+            # gradient is zeroed and their curvature decoupled, so the step gives them d = 0).
+            g = jnp.where(active, 0.0, g)
+            decoupled = jnp.where(jnp.eye(n, dtype=bool), jnp.abs(jnp.diagonal(h)) + 1.0, 0.0)
+            h = jnp.where(active[:, None] | active[None, :], decoupled, h)
         # Two eigendecompositions of the (n x n) Hessian, negligible next to evaluating it:
         # the stopping test uses the Hessian as it is, the step the Hessian scaled to a unit
         # diagonal (Marquardt's scaling), so that the damping lam acts relative to each
@@ -408,12 +470,30 @@ def _newton(vgh, to_x, u0, rtol, atol, max_steps, vgb=None):
         grad_sign = jnp.where(gs < 0, -1.0, 1.0)
         step = step + jnp.where(ws < -jnp.sqrt(eps) * wsmax, grad_sign / (1.0 + 1e3 * lam), 0.0)
         d = -(vs @ step) / scale
-        pred = jnp.where(force, 0.0, -(g @ d + 0.5 * d @ (h @ d)))
-        # Not finite at the start, or damping so large that steps are negligible: give up.
-        stalled = (first & ~finite) | (lam > 1e12)
+        if fx is not None:
+            # The rejected step left the domain: retry it, cut back to the domain's edge.
+            d_out = cand - u
+            t_cut = lax.cond(left, edge_cut, lambda uu, dd: jnp.zeros((), dtype), u, d_out)
+            d = jnp.where(left & (t_cut > 0), t_cut * d_out, d)
+        pred = jnp.where(force, 0.0, -(g_acc @ d + 0.5 * d @ (h_acc @ d)))
+        # Not finite at the start, or damping so large that steps are negligible: give up;
+        # except at a kink or an edge (see active_set), where a trust region that collapsed
+        # with no descent left, a finite value and a projected Newton decrement below
+        # sqrt(tol) is a local minimum to the resolution of the probes.
+        collapsed = lam > 1e12
+        conv = conv | (
+            collapsed
+            & edged
+            & h_exact
+            & curved
+            & jnp.isfinite(fv)
+            & (dec <= jnp.sqrt(atol + rtol * jnp.abs(fv)))
+        )
+        stalled = (first & ~finite) | collapsed
         exact = exact | force | (dec < _SCORING_SWITCH_DECREMENT) | (it >= _SCORING_SWITCH_STEPS)
         cand = jnp.where(force, u, u + d)
-        return (u, fv, g, h, gx, hx, h_exact, cand, pred, lam, it + 1, conv, stalled, exact, force)
+        carried = (u, fv, g_acc, h_acc, gx, hx, h_exact, cand, pred, lam, it + 1, conv, stalled)
+        return (*carried, exact, force, edged, jnp.where(force, d_prev, d))
 
     def cond(state):
         it, conv, stalled = state[10], state[11], state[12]
@@ -437,6 +517,8 @@ def _newton(vgh, to_x, u0, rtol, atol, max_steps, vgb=None):
         false,
         jnp.asarray(vgb is None),
         false,
+        false,
+        jnp.zeros((n,), dtype),
     )
     state = lax.while_loop(cond, body, state0)
     u, fv, gx, hx, it, conv = state[0], state[1], state[4], state[5], state[10], state[11]
@@ -448,6 +530,13 @@ def _newton(vgh, to_x, u0, rtol, atol, max_steps, vgb=None):
 # only linearly, slowly where the Fisher information is a poor model of the curvature).
 _SCORING_SWITCH_DECREMENT = 1e-2
 _SCORING_SWITCH_STEPS = 4
+# Bisections that cut a step back to the edge of the objective's domain (2^-40 ~ 1e-12 of it).
+_EDGE_BISECTIONS = 40
+# Damping beyond which the quadratic model is taken to fail at short range (a kink of the
+# objective, such as a sharp break frequency crossing a bin): the active-set probes start.
+_KINK_DAMPING = 1e3
+# Size of the active-set probes in units of each parameter's scale 1 / sqrt(H_ii).
+_PROBE_SIGMA = 1e-6
 
 
 def _optimistix(f, u0, solver, max_steps):
@@ -773,10 +862,12 @@ def _minimize_impl(
 
     fgh = None
     if name == "newton":
-        u, n_steps, conv, fgh = _newton(_value_grad_hess(fun_x), to_x, u0, rtol, atol, max_steps)
+        u, n_steps, conv, fgh = _newton(
+            _value_grad_hess(fun_x), to_x, u0, rtol, atol, max_steps, fx=fun_x
+        )
     elif name == "scoring":
         u, n_steps, conv, fgh = _newton(
-            _value_grad_hess(fun_x), to_x, u0, rtol, atol, max_steps, vgb=curvature_x
+            _value_grad_hess(fun_x), to_x, u0, rtol, atol, max_steps, vgb=curvature_x, fx=fun_x
         )
     elif name in ("bfgs", "lbfgs"):
         import optimistix as optx

@@ -328,3 +328,32 @@ def test_newton_steps_are_scale_invariant_in_curved_valleys(x64):
     assert bool(scaled.converged)
     assert int(scaled.n_steps) <= 60
     np.testing.assert_allclose(np.asarray(scaled.x) * np.asarray(scales), 1.0, rtol=1e-5)
+
+
+def test_optimum_on_the_edge_of_the_domain_converges():
+    """A flat prior's edge: ``fun`` is +inf outside, the optimum sits on the edge with a
+    non-zero gradient (KKT): the step is cut back to the edge and the parameter held."""
+
+    def fun(x):
+        inside = (x[0] > 1.0) & (x[0] < 5.0)
+        value = (x[0] - 0.0) ** 2 + (x[1] - 0.5 * x[0]) ** 2
+        return jnp.where(inside, value, jnp.inf)
+
+    with jax.enable_x64(True):
+        res = minimize(fun, jnp.array([3.0, 0.0]))
+    assert bool(res.converged)
+    np.testing.assert_allclose(np.asarray(res.x), [1.0, 0.5], atol=1e-9)
+    assert float(res.grad_norm) > 1.0  # the gradient does not vanish on the edge
+
+
+def test_minimum_at_a_kink_converges():
+    """A kink (the slope changes sign, as for a sharp break frequency on a bin): the trust
+    region collapses there, which counts as converged when the rest is converged."""
+
+    def fun(x):
+        return jnp.abs(x[0] - 0.3) + 0.7 * (x[0] - 0.3) + (x[1] - x[0]) ** 2 + 0.1 * x[0] ** 2
+
+    with jax.enable_x64(True):
+        res = minimize(fun, jnp.array([1.0, 2.0]))
+    assert bool(res.converged)
+    np.testing.assert_allclose(np.asarray(res.x), [0.3, 0.3], atol=1e-5)
