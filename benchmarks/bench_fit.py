@@ -10,7 +10,11 @@ times and the speed-ups:
    astropy model is built once, outside the timed region, for both (building a compound model
    takes astropy ~1.5 ms, which is not fitting);
 2. the first fit in a fresh Python process (subprocess), compile included;
-3. ``fit_batch`` of 1000 spectra x 1024 frequencies against a Stingray loop (20 fits, scaled).
+3. ``fit_batch`` of 1000 spectra x 1024 frequencies against a Stingray loop (20 fits, scaled);
+4. ``fit_lorentzians`` of three Lorentzians + constant (10 free parameters) to a 10^5-bin
+   Whittle spectrum (issue 11 point 5), against Stingray's ``fit_lorentzians`` in the same
+   process, interleaved: cold (our first call, compile included) and warm, min and median
+   ratios, and both -log L (ours must be no worse).
 """
 
 import os
@@ -142,6 +146,70 @@ def bench_batch(n_spec=1000, n_freq=1024, n_loop=20):
     return per_sr / per_ours
 
 
+def make_lorentzian_case(n=100_000, seed=11):
+    """Three Lorentzians + constant, 10^5 frequencies, m = 1, starts near (not at) the truth."""
+    from astropy.modeling.models import Const1D, Lorentz1D
+    from stingray import Powerspectrum
+
+    rng = np.random.default_rng(seed)
+    df = 0.01
+    freq = df * np.arange(1, n + 1)
+    true = (
+        Lorentz1D(200.0, 0.0, 2.0)
+        + Lorentz1D(50.0, 4.0, 0.5)
+        + Lorentz1D(8.0, 30.0, 6.0)
+        + Const1D(2.0)
+    )
+    ps = Powerspectrum()
+    ps.freq, ps.power, ps.m, ps.norm, ps.df = (
+        freq,
+        true(freq) * rng.exponential(size=n),
+        1,
+        "leahy",
+        df,
+    )
+    start = np.array([150.0, 0.1, 2.5, 40.0, 4.1, 0.6, 10.0, 29.0, 5.0, 1.9])
+    return ps, start
+
+
+def bench_lorentzians(repeat=3):
+    from stingray_jax.modeling import fit_lorentzians
+
+    ps, start = make_lorentzian_case()
+
+    def theirs():
+        state = np.random.get_state()  # noqa: NPY002
+        np.random.seed(1)  # noqa: NPY002
+        try:
+            with preserve_global_state():
+                return srm.fit_lorentzians(ps, 3, start)[1]
+        finally:
+            np.random.set_state(state)  # noqa: NPY002
+
+    t = time.perf_counter()
+    res = fit_lorentzians(ps, 3, start)[1]
+    cold = time.perf_counter() - t
+    t_ours, t_sr = [], []
+    for _ in range(repeat):  # interleaved
+        t = time.perf_counter()
+        res_sr = theirs()
+        t_sr.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        res = fit_lorentzians(ps, 3, start)[1]
+        t_ours.append(time.perf_counter() - t)
+    med_sr, med = float(np.median(t_sr)), float(np.median(t_ours))
+    print(
+        f"fit_lorentzians 3 x Lorentz1D + Const1D, 1e5 freqs: stingray_jax cold {cold:.2f} s, "
+        f"warm median {med:.3f} s (min {min(t_ours):.3f}) | Stingray median {med_sr:.2f} s "
+        f"(min {min(t_sr):.2f}) | speed-up cold x{med_sr / cold:.1f}, warm median "
+        f"x{med_sr / med:.1f}, min x{min(t_sr) / min(t_ours):.1f}"
+    )
+    print(
+        f"  -log L: ours {res.result:.6f} (converged {res.converged}), Stingray {res_sr.result:.6f}"
+    )
+    return med_sr / cold
+
+
 if __name__ == "__main__":
     import jax
 
@@ -149,3 +217,4 @@ if __name__ == "__main__":
     bench_single()
     bench_fresh_process()
     bench_batch()
+    bench_lorentzians()

@@ -30,7 +30,10 @@ Solvers
         (directions of zero curvature and zero gradient, such as the position of a line whose
         amplitude sits on its bound of 0, do not prevent convergence). For the small problems
         of spectral fitting (a handful to ~20 parameters, thousands of frequencies) it converges
-        in 5-20 iterations and needs no line search.
+        in 5-20 iterations and needs no line search. Where ``fun`` is ``+inf`` (outside a flat
+        prior's support) a step is cut back to the edge by bisection, and parameters held on
+        an edge or a kink (found by small downhill probes) leave the stopping test (KKT: the
+        projected decrement is tested), so such optima converge too.
     ``"scoring"``
         The same trust-region iterations, but the first ones use the approximate Hessian ``B``
         returned by the ``curvature`` argument (for a negative log-likelihood: the Fisher

@@ -533,3 +533,29 @@ def test_the_command_line_reports_unconstrained_parameters():
     assert res.unconstrained == ("amplitude_0", "amplitude_1")
     assert text.count("(unconstrained)") == 2
     assert "WARNING     the data do not constrain amplitude_0, amplitude_1" in text
+
+
+@pytest.mark.slow
+def test_fit_lorentzians_1e5_bins_converges_no_worse_than_stingray():
+    """Issue 11 point 5: 3 Lorentzians + constant on 10^5 bins (benchmarks/bench_fit.py)."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
+    from bench_fit import make_lorentzian_case
+
+    with preserve_global_state():
+        from stingray.modeling import fit_lorentzians as stingray_fit_lorentzians
+
+    ps, start = make_lorentzian_case()
+    _, res = sjm.fit_lorentzians(ps, 3, start)
+    state = np.random.get_state()  # noqa: NPY002
+    np.random.seed(1)  # noqa: NPY002
+    try:
+        with preserve_global_state(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            _, theirs = stingray_fit_lorentzians(ps, 3, start)
+    finally:
+        np.random.set_state(state)  # noqa: NPY002
+    assert res.converged
+    assert res.result <= theirs.result + 1e-6 * abs(theirs.result)

@@ -16,8 +16,8 @@ from stingray_jax.modeling import (
     PSDLogLikelihood,
     PSDParEst,
     PSDPosterior,
-    set_logprior,
     SamplingResults,
+    set_logprior,
 )
 
 with preserve_global_state():
