@@ -384,6 +384,7 @@ def _newton(vgh, to_x, u0, rtol, atol, max_steps, vgb=None, fx=None):
         return lo
 
     def active_set(u, fv, g, h, d_prev):
+        # (lax.map, not vmap: a host-evaluated prior runs one point per call.)
         # Active (held) parameters: those whose small downhill probe increases the objective
         # by more than the stopping tolerance: it leaves the domain (an edge) or crosses a kink
         # (the slope changes sign within the probe, as at a sharp break on a frequency bin);
@@ -396,8 +397,8 @@ def _newton(vgh, to_x, u0, rtol, atol, max_steps, vgb=None, fx=None):
         probe = jnp.clip(_PROBE_SIGMA * sigma, jnp.sqrt(eps) * size, 1e-3 * size)
         tol = atol + rtol * jnp.abs(fv)
         downhill = probe * jnp.where(g > 0, -1.0, 1.0)
-        f_down = jax.vmap(value)(u[None, :] + jnp.diag(downhill))
-        f_push = jax.vmap(value)(u[None, :] + jnp.diag(probe * jnp.sign(d_prev)))
+        f_down = lax.map(value, u[None, :] + jnp.diag(downhill))
+        f_push = lax.map(value, u[None, :] + jnp.diag(probe * jnp.sign(d_prev)))
         blocked = ~(f_down <= fv + tol) & (g != 0)
         pushed = ~jnp.isfinite(f_push) & (d_prev != 0) & ~(f_down < fv - tol)
         return blocked | pushed
