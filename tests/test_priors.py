@@ -132,6 +132,40 @@ def test_host_prior_under_jit_vmap_grad():
     assert jax.jit(fn)(jnp.float32(0.4)).dtype == jnp.float32
 
 
+def test_host_prior_sees_float64_arguments_from_xla_threads():
+    """XLA runs the callbacks of a large program (here a while loop over 10^5-element arrays,
+    as in a vmapped calibration fit) on its own threads, where JAX's scoped x64 mode is off:
+    JAX then converted the float64 argument to float32 before the host saw it, so a fit ending
+    at 5.00000024 was judged inside a support that ends at 5 (and Stingray's
+    test_calibrate_lrt_works_with_sampling failed every simulated fit). The host must see the
+    float64 value."""
+    from stingray_jax._config import x64_scope
+
+    seen = []
+
+    def uniform_0_5(a):
+        if isinstance(a, float):  # the host calls (not the tracing probe)
+            seen.append(a)
+        return scipy.stats.uniform(0.0, 5.0).pdf(a)
+
+    fn = _quiet(logprior_function, uniform_0_5, "alpha")
+    x = 5.0 + 2.4e-7  # between 5 and the next float32 (5.00000048): rounds to 5.0 in float32
+    big = np.linspace(0.0, 1.0, 100_000)
+
+    def loop(v):
+        def body(c):
+            i, acc, arr = c
+            arr = jnp.sin(arr) + 1e-3 * v
+            return i + 1, acc + fn(v + 0.0 * arr[0]), arr
+
+        return jax.lax.while_loop(lambda c: c[0] < 3, body, (0, 0.0, jnp.asarray(big)))[1]
+
+    with x64_scope(True):
+        values = np.asarray(jax.jit(jax.vmap(loop))(jnp.full(4, x)))
+    assert np.all(values == -np.inf)
+    assert set(seen) == {x}
+
+
 def test_host_logdensity_vector_and_edges():
     """A non-separable host function: gradient and Hessian; zero derivative outside support."""
 

@@ -332,14 +332,17 @@ def _fd_hess(fn, p, f0):
 def _batched(one, n, out_shape, bits=False):
     """Host function over arrays of shape ``(..., n)`` (pure_callback's ``expand_dims``).
 
-    With ``bits`` the float64 result is returned as pairs of uint32 (its bit pattern): JAX
-    canonicalises a callback's outputs with the *callback thread's* x64 setting, which is off
-    there even inside ``jax.enable_x64(True)`` (a thread-local scope), and would round float64
-    results to float32; `_from_bits` reassembles them exactly.
+    With ``bits`` the float64 argument arrives, and the float64 result is returned, as pairs
+    of uint32 (the bit pattern, shape ``(..., n, 2)``): JAX canonicalises a callback's
+    arguments and outputs with the *callback thread's* x64 setting, which is off there even
+    inside ``jax.enable_x64(True)`` (a thread-local scope), and would round float64 values to
+    float32 (a prior would see 5.00000024 as 5.0, inside a support that ends at 5).
     """
 
     def host(p):
         p = np.asarray(p)
+        if bits:
+            p = np.ascontiguousarray(p).view(np.float64)[..., 0]
         dtype = p.dtype
         flat = p.reshape(-1, n).astype(np.float64)
         out = np.stack([np.asarray(one(row), dtype=np.float64) for row in flat])
@@ -415,7 +418,7 @@ def host_logdensity(fn, n, separable=False):
             out = jax.pure_callback(
                 _batched(one, n, shape, bits=True),
                 jax.ShapeDtypeStruct((*shape, 2), jnp.uint32),
-                p,
+                jax.lax.bitcast_convert_type(p, jnp.uint32),
                 vmap_method="expand_dims",
             )
             return jax.lax.bitcast_convert_type(out, jnp.float64)
