@@ -234,33 +234,40 @@ def information_criteria(result, k, n):
 # --------------------------------------------------------------------------------------------
 
 
-def simulate_spectra(key, s_batch, jm, x, m):
+def simulate_spectra(key, s_batch, jm, x, m, noise=None):
     """Spectra ``model(s) * chi2(2m) / (2m)`` for each parameter set in ``s_batch``.
 
-    ``chi2(2m) / (2m)`` is drawn as ``Gamma(shape=m, scale=1/m)``; ``m`` is a scalar or one
-    value per frequency (as ``rebin_log`` produces).
+    ``chi2(2m) / (2m)`` is drawn from ``key`` as ``Gamma(shape=m, scale=1/m)``; ``m`` is a
+    scalar or one value per frequency (as ``rebin_log`` produces). Alternatively ``noise``
+    (shape ``(len(s_batch), len(x))``) gives those factors, drawn elsewhere (``key`` is then
+    unused): the Stingray adapters draw them on the host from ``numpy.random.RandomState(seed)``
+    as Stingray does, so that a seed simulates Stingray's spectra exactly.
     """
     import jax
     import jax.numpy as jnp
 
     models = jax.vmap(lambda p: jm(p, x))(s_batch)
-    noise = jax.random.gamma(key, jnp.broadcast_to(m, models.shape), dtype=models.dtype) / m
-    return models * noise
+    if noise is None:
+        noise = jax.random.gamma(key, jnp.broadcast_to(m, models.shape), dtype=models.dtype) / m
+    return models * jnp.asarray(noise, dtype=models.dtype)
 
 
-def simulate_and_fit(key, s_batch, jm_sim, data, m, fits):
+def simulate_and_fit(key, s_batch, jm_sim, data, m, fits, noise=None):
     """Simulate one spectrum per parameter set and fit every model in ``fits`` to each.
 
     ``fits`` is a tuple of ``(jm, t0, spec, prior, solver)`` (``spec``, ``prior`` and
-    ``solver`` static). Returns, per fit, ``(x, fun, converged, max_outlier)`` with a leading
-    simulation axis, where ``max_outlier`` is the highest ``2 P / best-fit model``.
+    ``solver`` static); ``key`` and ``noise`` as in `simulate_spectra`. Returns, per fit,
+    ``(x, fun, settled, max_outlier)`` with a leading simulation axis, where ``settled`` is
+    `~stingray_jax.optimize.MinimizeResult.value_converged` (the minimum *value* is found,
+    which is all a likelihood ratio needs, even where a degenerate model leaves ``x``
+    undetermined) and ``max_outlier`` is the highest ``2 P / best-fit model``.
     """
     import jax.numpy as jnp
 
     from .optimize import map_fits
 
     x = data["x"]
-    sims = simulate_spectra(key, s_batch, jm_sim, x, m)
+    sims = simulate_spectra(key, s_batch, jm_sim, x, m, noise)
 
     out = []
     for fjm, t0, spec, prior, solver in fits:
@@ -268,7 +275,7 @@ def simulate_and_fit(key, s_batch, jm_sim, data, m, fits):
         def fit_one(y, fjm=fjm, t0=t0, spec=spec, prior=prior, solver=solver):
             res = fit_pure(t0, fjm, dict(data, y=y), spec, prior, solver=solver)
             max_outlier = jnp.max(2.0 * y / fjm(res.x, x))
-            return res.x, res.fun, res.converged, max_outlier
+            return res.x, res.fun, res.value_converged, max_outlier
 
         out.append(map_fits(fit_one, sims))
     return tuple(out)
@@ -288,8 +295,8 @@ def compiled(name, statics=None):
     ``prior``, ``solver``, ``max_steps``), ``"neg_hessian"`` (the exact Hessian of the negative
     log-density, static ``spec`` and ``prior``) or ``"simulate_and_fit"`` (`simulate_and_fit`
     for the tuple ``statics`` of ``(spec, prior, solver)`` per fitted model, called as
-    ``fn(key, s_batch, jm_sim, data, m, jms, t0s)``). Importing this module creates no JAX
-    state; the first call of each name does.
+    ``fn(key, s_batch, jm_sim, data, m, jms, t0s, noise=None)``). Importing this module
+    creates no JAX state; the first call of each name does.
     """
     import jax
 
@@ -305,12 +312,12 @@ def compiled(name, statics=None):
         return compact_jit(jax.hessian(_neg_logdensity), static_argnames=("spec", "prior"))
     if name == "simulate_and_fit":
 
-        def run(key, s_batch, jm_sim, data, m, jms, t0s):
+        def run(key, s_batch, jm_sim, data, m, jms, t0s, noise=None):
             fits = tuple(
                 (jm, t0, spec, prior, solver)
                 for jm, t0, (spec, prior, solver) in zip(jms, t0s, statics)
             )
-            return simulate_and_fit(key, s_batch, jm_sim, data, m, fits)
+            return simulate_and_fit(key, s_batch, jm_sim, data, m, fits, noise)
 
         return compact_jit(run)
     raise ValueError(f"unknown compiled function {name!r}")

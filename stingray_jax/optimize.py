@@ -97,6 +97,15 @@ class MinimizeResult(NamedTuple):
     cov : array
         ``inv(hess)``: the covariance of the parameters when ``fun`` is a negative
         log-likelihood (or log-posterior).
+    value_converged : array
+        ``True`` when ``fun`` is a (local) minimum *value* to the tolerance, even where ``x``
+        is not determined: ``converged``, or (``"newton"``/``"scoring"``) the iterations
+        stopped because no step could lower ``fun`` any more, or because
+        ``_FLAT_STEPS`` successive steps lowered it by less than
+        ``_FLAT_STEPS * sqrt(atol + rtol |fun|)`` in all
+        (``x`` then runs along a direction in which ``fun`` approaches its infimum, such as a
+        line whose amplitude grows while its width shrinks). Likelihood ratios only need this
+        value; the calibrations count such fits. Equal to ``converged`` for other solvers.
     """
 
     x: Any
@@ -106,6 +115,7 @@ class MinimizeResult(NamedTuple):
     converged: Any
     hess: Any
     cov: Any
+    value_converged: Any = None
 
 
 # --------------------------------------------------------------------------------------------
@@ -338,7 +348,12 @@ def _newton(vgh, to_x, u0, rtol, atol, max_steps, vgb=None, fx=None):
     step, and left out of the stopping test (KKT conditions: the projected Newton decrement is
     small and the gradient of each active parameter points out of the domain).
 
-    Returns ``(u, n_steps, converged, (f, g_x, H_x))`` with the exact derivatives at ``u``.
+    The iterations also stop when ``_FLAT_STEPS`` successive accepted steps lower the
+    objective by less than ``_FLAT_STEPS * sqrt(atol + rtol |f|)`` in all (an asymptotic
+    valley: the objective has settled, the parameters have not), with ``converged`` False.
+
+    Returns ``(u, n_steps, converged, value_converged, (f, g_x, H_x))`` with the exact
+    derivatives at ``u`` (`MinimizeResult.value_converged`).
     """
     import jax
     import jax.numpy as jnp
@@ -405,8 +420,9 @@ def _newton(vgh, to_x, u0, rtol, atol, max_steps, vgb=None, fx=None):
 
     def body(state):
         (u, fv, g, h, gx, hx, h_exact, cand, pred, lam, it, _, _, exact, force, edged, d_prev) = (
-            state
+            state[:17]
         )
+        flat, f_window = state[17], state[18]
         f_new, g_new, h_new, gx_new, hx_new = evaluate(cand, exact)
         finite = jnp.isfinite(f_new) & jnp.all(jnp.isfinite(g_new)) & jnp.all(jnp.isfinite(h_new))
         actual = fv - f_new
@@ -414,6 +430,20 @@ def _newton(vgh, to_x, u0, rtol, atol, max_steps, vgb=None, fx=None):
         rho = actual / jnp.where(pred > 0, pred, jnp.inf)
         keep_lam = first | force
         accept = finite & (keep_lam | ((actual > 0) & (rho > 1e-4)))
+        # Windows of _FLAT_STEPS accepted steps: when one lowers the objective by less than
+        # _FLAT_STEPS * sqrt(tolerance) (the scale of the kink test below), the value has
+        # settled to the resolution that a likelihood ratio needs, though the decrement test
+        # may never pass (a valley that flattens towards infinity keeps a finite decrement).
+        counted = accept & ~keep_lam
+        flat = jnp.where(counted, flat + 1, flat)
+        f_acc = jnp.where(accept, f_new, fv)
+        f_window = jnp.where(keep_lam & accept, f_new, f_window)
+        window_done = flat >= _FLAT_STEPS
+        settled = window_done & (
+            f_window - f_acc < _FLAT_STEPS * jnp.sqrt(atol + rtol * jnp.abs(f_acc))
+        )
+        f_window = jnp.where(window_done, f_acc, f_window)
+        flat = jnp.where(window_done, 0, flat)
         grow = jnp.maximum(lam * 4.0, 1e-3)
         lam_acc = jnp.where(rho > 0.75, lam * 0.1, jnp.where(rho < 0.25, grow, lam))
         lam = jnp.where(keep_lam, lam, jnp.where(accept, lam_acc, jnp.maximum(lam * 10.0, 1e-3)))
@@ -493,11 +523,11 @@ def _newton(vgh, to_x, u0, rtol, atol, max_steps, vgb=None, fx=None):
             & jnp.isfinite(fv)
             & (dec <= jnp.sqrt(atol + rtol * jnp.abs(fv)))
         )
-        stalled = (first & ~finite) | collapsed
+        stalled = (first & ~finite) | collapsed | settled
         exact = exact | force | (dec < _SCORING_SWITCH_DECREMENT) | (it >= _SCORING_SWITCH_STEPS)
         cand = jnp.where(force, u, u + d)
         carried = (u, fv, g_acc, h_acc, gx, hx, h_exact, cand, pred, lam, it + 1, conv, stalled)
-        return (*carried, exact, force, edged, jnp.where(force, d_prev, d))
+        return (*carried, exact, force, edged, jnp.where(force, d_prev, d), flat, f_window)
 
     def cond(state):
         it, conv, stalled = state[10], state[11], state[12]
@@ -523,10 +553,14 @@ def _newton(vgh, to_x, u0, rtol, atol, max_steps, vgb=None, fx=None):
         false,
         false,
         jnp.zeros((n,), dtype),
+        jnp.zeros((), jnp.int32),
+        jnp.asarray(jnp.inf, dtype),
     )
     state = lax.while_loop(cond, body, state0)
     u, fv, gx, hx, it, conv = state[0], state[1], state[4], state[5], state[10], state[11]
-    return u, jnp.maximum(it - 1, 0), conv, (fv, gx, hx)
+    # Stopped by itself (not by max_steps) at a finite value: the value has settled.
+    settled = conv | (state[12] & jnp.isfinite(fv))
+    return u, jnp.maximum(it - 1, 0), conv, settled, (fv, gx, hx)
 
 
 # Fisher scoring hands over to exact Newton steps when the Newton decrement (in units of the
@@ -541,6 +575,9 @@ _EDGE_BISECTIONS = 40
 _KINK_DAMPING = 1e3
 # Size of the active-set probes in units of each parameter's scale 1 / sqrt(H_ii).
 _PROBE_SIGMA = 1e-6
+# Successive accepted steps lowering the objective by less than this many sqrt(tolerance), after
+# which the Newton iterations stop (value settled; parameters along an asymptotic valley).
+_FLAT_STEPS = 20
 
 
 def _optimistix(f, u0, solver, max_steps):
@@ -865,12 +902,13 @@ def _minimize_impl(
         return curvature(x, *args)
 
     fgh = None
+    settled = None
     if name == "newton":
-        u, n_steps, conv, fgh = _newton(
+        u, n_steps, conv, settled, fgh = _newton(
             _value_grad_hess(fun_x), to_x, u0, rtol, atol, max_steps, fx=fun_x
         )
     elif name == "scoring":
-        u, n_steps, conv, fgh = _newton(
+        u, n_steps, conv, settled, fgh = _newton(
             _value_grad_hess(fun_x), to_x, u0, rtol, atol, max_steps, vgb=curvature_x, fx=fun_x
         )
     elif name in ("bfgs", "lbfgs"):
@@ -893,6 +931,7 @@ def _minimize_impl(
     fx, gx, hx = fgh
     cov = jnp.linalg.inv(hx)
     conv = conv & jnp.isfinite(fx) & jnp.all(jnp.isfinite(x))
+    settled = conv if settled is None else (settled | conv) & jnp.isfinite(fx)
     return MinimizeResult(
         x=x,
         fun=fx,
@@ -901,4 +940,5 @@ def _minimize_impl(
         converged=conv,
         hess=hx,
         cov=cov,
+        value_converged=settled,
     )

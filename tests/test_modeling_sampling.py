@@ -153,14 +153,40 @@ def test_simulate_lrts_equals_loop_of_fits():
     s_all = np.array([[3.0], [2.8], [3.3], [3.1], [2.9]])
     lrt = parest.simulate_lrts(s_all, ll1, [3.0], ll2, [0.0, 3.0], seed=11)
 
+    # Stingray's spectra for seed=11: chi2(2m) / (2m) noise drawn in order, frequency by
+    # frequency, from numpy.random.RandomState(11) (chunks of 8 > 5: one chunk).
+    noise = np.random.RandomState(11).chisquare(2.0, size=(5, freq.size)) / 2.0
     with jax.enable_x64(True):
-        # One chunk of min(chunk_size, nsim) = 5 spectra, drawn with the first key of the seed.
-        key = jax.random.split(jax.random.key(11), 1)[0]
-        sims = np.asarray(simulate_spectra(key, s_all, ll1._jm, ll1._data["x"], 1.0))
+        sims = np.asarray(simulate_spectra(None, s_all, ll1._jm, ll1._data["x"], 1.0, noise=noise))
+    np.testing.assert_allclose(sims, null.evaluate(freq, s_all[:, :1]) * noise, rtol=1e-14)
     for i, y in enumerate(sims):
         r1 = PSDParEst(ps).fit(PSDLogLikelihood(freq, y, null), [3.0])
         r2 = PSDParEst(ps).fit(PSDLogLikelihood(freq, y, alt), [0.0, 3.0])
         np.testing.assert_allclose(lrt[i], r1.deviance - r2.deviance, rtol=1e-6, atol=1e-7)
+
+
+def test_simulated_spectra_are_stingrays_for_the_same_seed():
+    """simulate_highest_outlier draws Stingray's noise stream: with the same seed its spectra
+    are those of Stingray's PSDParEst._generate_data (m = 1 and an m = 3 averaged spectrum,
+    two chunks), so its outliers equal max(2 P / model) of Stingray's spectra at the fit."""
+    with preserve_global_state():
+        from stingray import modeling as srm
+
+    freq, power, null, _ = _nested_problem(n=50)
+    s_all = np.array([[3.0], [2.5], [3.5]])
+    for m in (1, 3):
+        ps = _powerspectrum(freq, power, m=m)
+        theirs = srm.PSDParEst(ps)
+        rng = np.random.RandomState(7)
+        sr_lpost = srm.PSDLogLikelihood(freq, power, null.copy(), m=m)
+        spectra = [theirs._generate_data(sr_lpost, s, rng).power for s in s_all]
+        ours = PSDParEst(ps)
+        ours.chunk_size = 2
+        ll = PSDLogLikelihood(freq, power, null, m=m)
+        out = ours.simulate_highest_outlier(s_all, ll, [3.0], max_post=False, seed=7)
+        for y, got in zip(spectra, out):
+            fit = PSDParEst(ps).fit(PSDLogLikelihood(freq, y, null, m=m), [3.0])
+            np.testing.assert_allclose(got, np.max(2.0 * y / fit.mfit), rtol=1e-9)
 
 
 def test_calibrate_lrt_agrees_with_chi2_limit_and_is_reproducible():

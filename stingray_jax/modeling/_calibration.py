@@ -339,7 +339,7 @@ def _run_simulations(self, s_all, lpost_sim, fit_specs, seed, desc):
     """
     import jax
 
-    from ..optimize import parallel_map
+    from ..optimize import default_workers, parallel_map
 
     ll_sim, _ = objective_parts(lpost_sim, False)
     s_all = np.atleast_2d(np.asarray(s_all, dtype=np.float64))
@@ -361,30 +361,49 @@ def _run_simulations(self, s_all, lpost_sim, fit_specs, seed, desc):
     m = np.asarray(ll_sim._data.get("m", 1.0), dtype=np.float64)
     calibrator = compiled("simulate_and_fit", tuple(statics))
 
-    nsim = s_all.shape[0]
+    nsim, nfreq = s_all.shape[0], ll_sim._data["y"].shape[0]
     chunk = int(min(self.chunk_size, nsim))
     n_chunks = math.ceil(nsim / chunk)
     seed = self.seed if seed is None else seed
-    if isinstance(seed, np.random.Generator):
-        seed = int(seed.integers(2**31))
+    # Stingray's noise: chi2(2m) / (2m) per frequency, drawn in order from one
+    # numpy.random.RandomState(seed) (or the Generator given), so that a seed simulates
+    # Stingray's spectra exactly. Drawn on the host chunk by chunk, in order (a window of
+    # n_workers chunks at a time): memory stays at n_workers * chunk * nfreq values.
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.RandomState(seed)
+    two_m = 2.0 * np.broadcast_to(m, (nfreq,))
+    key = jax.random.key(0)  # unused: the noise is given
+
+    def draw(c):
+        n_real = min(chunk, nsim - c * chunk)
+        noise = rng.chisquare(two_m, size=(n_real, nfreq)) / two_m
+        batch = s_all[c * chunk : c * chunk + n_real]
+        if n_real < chunk:  # pad the last chunk: same shapes, no recompilation
+            batch = np.concatenate([batch, np.repeat(batch[-1:], chunk - n_real, 0)])
+            noise = np.concatenate([noise, np.ones((chunk - n_real, nfreq))])
+        return batch, noise, n_real
+
+    def run_chunk(item):
+        batch, noise, n_real = item
+        fits = calibrator(key, batch, ll_sim._jm, ll_sim._data, m, tuple(jms), tuple(t0s), noise)
+        return [[np.asarray(value)[:n_real] for value in fit] for fit in fits]
+
     results = [([], [], [], []) for _ in fit_specs]
+    window = default_workers() if self.n_workers is None else max(1, int(self.n_workers))
     with x64_scope():
-        keys = jax.random.split(jax.random.key(int(seed)), n_chunks)
-
-        def run_chunk(c):
-            batch = s_all[c * chunk : (c + 1) * chunk]
-            n_real = batch.shape[0]
-            if n_real < chunk:  # pad the last chunk: same shapes, no recompilation
-                batch = np.concatenate([batch, np.repeat(batch[-1:], chunk - n_real, 0)])
-            fits = calibrator(keys[c], batch, ll_sim._jm, ll_sim._data, m, tuple(jms), tuple(t0s))
-            return [[np.asarray(value)[:n_real] for value in fit] for fit in fits]
-
-        # chunks run in parallel threads on the CPU cores (see optimize.parallel_map)
-        chunks = parallel_map(run_chunk, range(n_chunks), self.n_workers)
-        for fits in _progress(chunks, n_chunks, desc):
-            for k, fit in enumerate(fits):
-                for store, value in zip(results[k], fit):
-                    store.append(value)
+        done = 0
+        progress = _progress(range(n_chunks), n_chunks, desc)
+        while done < n_chunks:
+            items = [draw(c) for c in range(done, min(done + window, n_chunks))]
+            # chunks run in parallel threads on the CPU cores (see optimize.parallel_map)
+            for fits in parallel_map(run_chunk, items, self.n_workers):
+                for k, fit in enumerate(fits):
+                    for store, value in zip(results[k], fit):
+                        store.append(value)
+            done += len(items)
+            if hasattr(progress, "update"):
+                progress.update(len(items))
+        if hasattr(progress, "close"):
+            progress.close()
     return [tuple(np.concatenate(a) for a in r) for r in results]
 
 
