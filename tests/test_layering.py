@@ -26,6 +26,7 @@ CORE = [
     "stingray_jax.fitting",
     "stingray_jax.likelihoods",
     "stingray_jax.optimize",
+    "stingray_jax._solvers",
     "stingray_jax.sampling",
     "stingray_jax.models",
     "stingray_jax.fourier",
