@@ -102,11 +102,14 @@ print(f"arviz sample_stats: {sorted(idata.sample_stats.data_vars)}")
 # %%
 # A corner plot of the draws (arviz's ``plot_pair`` with the marginals on the diagonal): the
 # amplitude and the index of the power law are strongly correlated, since the amplitude is
-# defined at 1 Hz, above most of the red noise.
+# defined at 1 Hz, above most of the red noise. (Importing ``stingray.modeling`` sets NumPy to
+# warn on floating-point underflow, which arviz's kernel density estimate triggers harmlessly:
+# we silence underflow warnings for the plot, in case Stingray's module is already loaded.)
 
-axes = az.plot_pair(
-    idata, kind="kde", marginals=True, figsize=(7, 7), kde_kwargs={"contourf_kwargs": {}}
-)
+with np.errstate(under="ignore"):
+    axes = az.plot_pair(
+        idata, kind="kde", marginals=True, figsize=(7, 7), kde_kwargs={"contourf_kwargs": {}}
+    )
 plt.show()
 
 # %%
