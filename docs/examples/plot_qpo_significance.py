@@ -122,6 +122,7 @@ n_above = int(np.sum(lrt_sim[np.isfinite(lrt_sim)] > lrt_obs))
 print(f"{n_above} of {n_valid} simulated LRTs exceed the observed one: p = {p_lrt:.4f}")
 # The p-value of a finite number of simulations has a binomial error:
 print(f"its Monte Carlo error: +- {np.sqrt(p_lrt * (1 - p_lrt) / n_valid):.4f}")
+print(f"Gaussian-equivalent significance (one-sided): {scipy.stats.norm.isf(p_lrt):.2f} sigma")
 print(
     f"chi-square(3) p-value at the observed LRT: {p_wilks:.4f}; fraction of simulated LRTs "
     f"above the chi-square(3) 99% point: {np.mean(lrt_sim > scipy.stats.chi2.isf(0.01, 3)):.4f}"
@@ -183,15 +184,16 @@ print(
     f"observed highest outlier 2P/S = {parest.outlier_obs:.3f} at {max_freq:.3f} Hz; "
     f"p = {p_outlier:.4f} ({parest.outlier_sim.size} simulations in {outlier_time:.1f} s)"
 )
+print(f"LRT p = {p_lrt:.4f} against highest-outlier p = {p_outlier:.4f}")
 
 # %%
-# The QPO is detected by the likelihood-ratio test and not by the highest outlier. That is
-# what the two statistics are for: the outlier test looks for power concentrated in one
-# frequency bin (a coherent signal), while this QPO spreads its power over several bins
-# (``FWHM x segment length``: about ten for the simulated 0.6 Hz and 16-s segments), none of
-# which stands out alone; the LRT sums the evidence over all of them. The two tests ask
-# different questions, and running several tests would need a correction for the number of
-# trials.
+# The likelihood-ratio test finds much more evidence for the QPO than the highest outlier
+# does (compare the two p-values). That is what the two statistics are for: the outlier test
+# looks for power concentrated in one frequency bin (a coherent signal), while this QPO
+# spreads its power over several bins (``FWHM x segment length``: about ten for the simulated
+# 0.6 Hz and 16-s segments), none of which stands out alone; the LRT sums the evidence over
+# all of them. The two tests ask different questions, and running several tests would need a
+# correction for the number of trials.
 
 fig, (ax, axo) = plt.subplots(1, 2, figsize=(10, 4))
 ax.step(ps.freq, ps.power, where="mid", color="0.5", lw=0.8, label="data")
