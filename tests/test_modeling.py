@@ -559,3 +559,36 @@ def test_fit_lorentzians_1e5_bins_converges_no_worse_than_stingray():
         np.random.set_state(state)  # noqa: NPY002
     assert res.converged
     assert res.result <= theirs.result + 1e-6 * abs(theirs.result)
+
+
+def test_a_fit_along_a_valley_to_infinity_settles_its_value():
+    """A power law + constant on flat data (Stingray's test_simulate_lrts_works, third
+    simulation): -log L decreases towards its infimum as amplitude -> inf, alpha -> 0,
+    constant -> -inf. The fit stops once the value has settled (before max_steps), says
+    converged=False, value_converged=True, and its -log L is within 1e-3 of the value that
+    1200 steps without the settled-value stop reach."""
+    from stingray_jax import _solvers
+    from stingray_jax.fitting import fit_pure
+
+    freq = np.linspace(1, 10, 100)
+    rng = np.random.RandomState(100)
+    power = [2.0 * rng.chisquare(2, size=freq.size) / 2.0 for _ in range(3)][2]
+    model = PowerLaw1D() + Const1D()
+    model.x_0_0.fixed = True
+    ll = sjm.PSDLogLikelihood(freq, power, model, 1)
+    t0 = [2.0, 1.0, 2.0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        res = sjm.ParameterEstimation(max_post=False, n_restarts=0).fit(ll, t0)
+    assert not res.converged
+    assert res.value_converged
+    assert res.n_steps < 200
+    saved = _solvers._FLAT_STEPS
+    _solvers._FLAT_STEPS = 10**9  # read when the solver is traced (max_steps=1200: a new trace)
+    try:
+        with jax.enable_x64(True):
+            longer = fit_pure(np.asarray(t0), ll._jm, ll._data, ll._spec, max_steps=1200)
+    finally:
+        _solvers._FLAT_STEPS = saved
+    assert not bool(longer.value_converged)  # ran to its step limit
+    assert res.result - float(longer.fun) < 1e-3

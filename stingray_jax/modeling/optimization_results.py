@@ -62,6 +62,11 @@ class OptimizationResults:
         not finite (a warning names them). Empty for a well-determined fit.
     n_steps : int
         Number of optimiser iterations (of the successful attempt).
+    value_converged : bool
+        The minimum *value* of the objective was found (`converged`, or a fit along a valley
+        towards infinity whose objective has settled: see
+        `stingray_jax.optimize.MinimizeResult.value_converged`); ``p_opt`` may then be
+        undetermined while ``result`` and likelihood ratios are valid.
     """
 
     def __init__(self, lpost, res, neg=True, log=None, max_post=None):
@@ -74,6 +79,7 @@ class OptimizationResults:
         )
         self._jm = ll._jm
         self.converged = bool(getattr(res, "converged", True))
+        self.value_converged = bool(getattr(res, "value_converged", self.converged))
         self.n_steps = int(getattr(res, "n_steps", -1))
         self._compute_covariance(lpost, res, ll, prior)
         # (a fit that did not converge has already said so)

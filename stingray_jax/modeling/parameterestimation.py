@@ -256,6 +256,7 @@ class _FailedResult:
         self.fun = fun
         self.cov = np.full((n, n), np.nan)
         self.converged = False
+        self.value_converged = False
         self.n_steps = last.n_steps
         self.grad_norm = np.nan
         self.mfit = None
@@ -273,6 +274,7 @@ class _NumpyResult:
         self.fun = float(r.fun)
         self.cov = np.asarray(r.cov, dtype=np.float64)
         self.converged = bool(r.converged)
+        self.value_converged = bool(r.value_converged)
         self.n_steps = int(r.n_steps)
         self.grad_norm = float(r.grad_norm)
         self.mfit = np.asarray(mfit, dtype=np.float64)
