@@ -5,11 +5,18 @@ only places where such state is touched, and each does so explicitly (``enable_x
 it on exit (the context managers).
 """
 
+from __future__ import annotations
+
 import contextlib
 import functools
 import warnings
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
 
 import numpy as np
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 __all__ = [
     "Precision",
@@ -21,7 +28,7 @@ __all__ = [
 ]
 
 
-def enable_x64(enable=True):
+def enable_x64(enable: bool | np.bool_ = True) -> bool:
     """Switch JAX's 64-bit mode on (or off) for the whole program.
 
     This is the documented opt-in for users who want every JAX computation in their program to
@@ -52,7 +59,7 @@ def enable_x64(enable=True):
 
     if not isinstance(enable, bool | np.bool_):
         raise TypeError(f"enable_x64 expects True or False, got {enable!r}")
-    previous = bool(jax.config.jax_enable_x64)
+    previous = bool(jax.config.jax_enable_x64)  # type: ignore[attr-defined]
     jax.config.update("jax_enable_x64", bool(enable))
     return previous
 
@@ -196,7 +203,7 @@ def precision(*arrays, dtype=None):
         yield Precision(work, numpy_in)
 
 
-def numpy_float64(function):
+def numpy_float64(function: Callable[_P, _R]) -> Callable[_P, _R]:
     """Decorator: apply the precision policy to a pure ``jax.numpy`` function of arrays.
 
     Called with JAX arrays (or under ``jit``/``vmap``/``grad``) the function runs unchanged.
@@ -216,7 +223,7 @@ def numpy_float64(function):
             return prec.output(function(*args, **kwargs))
 
     if hasattr(function, "_cache_size"):  # a jitted function: keep its cache introspection
-        wrapper._cache_size = function._cache_size
+        wrapper._cache_size = function._cache_size  # type: ignore[attr-defined]
     return wrapper
 
 
