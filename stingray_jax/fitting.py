@@ -45,7 +45,7 @@ from .likelihoods import LIKELIHOODS
 if TYPE_CHECKING:  # jaxtyping is needed by the type checker only (no runtime import)
     from jaxtyping import Array, Bool, Float, PRNGKeyArray
 
-    from ._typing import RealArrayLike
+    from ._typing import ArrayOut, RealArrayLike
     from .models.bridge import JaxModel
     from .optimize import MinimizeResult
 
@@ -104,12 +104,12 @@ class LikelihoodSpec:
         """The keys of the data dict that the likelihood reads (besides ``"x"``)."""
         return LIKELIHOODS[self.kind].data
 
-    def loglike(self, model: Float[Array, " n"], data: Data) -> Float[Array, ""]:
+    def loglike(self, model: Float[RealArrayLike, " n"], data: Data) -> Float[Array, ""]:
         """The summed log-likelihood of the model values ``model``."""
         entry = LIKELIHOODS[self.kind]
         return entry.loglike(model, *(data[k] for k in entry.data))
 
-    def fisher(self, model: Float[Array, " n"], data: Data) -> Float[Array, " n"]:
+    def fisher(self, model: Float[RealArrayLike, " n"], data: Data) -> Float[Array, " n"]:
         """The Fisher information ``E[-d2 log L_i / dS_i^2]`` of each model value."""
         entry = LIKELIHOODS[self.kind]
         return entry.fisher(model, *(data[k] for k in entry.data))
@@ -251,7 +251,7 @@ def fit_summary(
     prior: Prior | None = None,
     solver: str = "scoring",
     max_steps: int | None = None,
-) -> tuple[MinimizeResult, Float[Array, " n"], Float[Array, ""]]:
+) -> tuple[MinimizeResult, Float[ArrayOut, " n"], Float[Array, ""]]:
     """`fit_pure` plus the best-fit model values and the log-likelihood at the optimum.
 
     Returns ``(res, mfit, loglike)``; with a prior, ``loglike`` excludes it.
