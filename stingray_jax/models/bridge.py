@@ -212,6 +212,8 @@ class JaxModel:
 
     __slots__ = ("__weakref__", "_static", "const_values", "p0")
     _static: _Static
+    const_values: Float[RealArrayLike, " n_const"]  # pytree leaves: traced under jit/vmap
+    p0: Float[RealArrayLike, " k"]
 
     def __init__(self, static, const_values, p0):
         object.__setattr__(self, "_static", static)
