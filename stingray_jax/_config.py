@@ -10,10 +10,13 @@ from __future__ import annotations
 import contextlib
 import functools
 import warnings
-from collections.abc import Callable
-from typing import ParamSpec, TypeVar
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import jax
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
@@ -103,7 +106,7 @@ def preserve_global_state():
 
 
 _FLOATS = {"float32": np.dtype(np.float32), "float64": np.dtype(np.float64)}
-_COMPLEX = {
+_COMPLEX: dict[np.dtype, np.dtype] = {
     np.dtype(np.float32): np.dtype(np.complex64),
     np.dtype(np.float64): np.dtype(np.complex128),
 }
@@ -138,7 +141,7 @@ class Precision:
         self.dtype = dtype
         self.numpy_in = numpy_in
 
-    def asarray(self, x):
+    def asarray(self, x: Any) -> jax.Array:
         """``x`` as a JAX array of the working dtype (complex input: the matching complex)."""
         import jax.numpy as jnp
 
@@ -172,7 +175,7 @@ def _working_dtype(arrays, dtype):
 
 
 @contextlib.contextmanager
-def precision(*arrays, dtype=None):
+def precision(*arrays: Any, dtype: Any = None) -> Iterator[Precision]:
     """Context of a public entry point: float64 for NumPy input whatever JAX's global flag.
 
     The precision policy of stingray_jax in one place. Called with the array arguments of a

@@ -20,3 +20,6 @@ RealArrayLike: TypeAlias = jax.Array | np.ndarray | np.floating | np.integer | f
 #: traced) input, NumPy arrays for NumPy input (the scalars admit the static type of a formula
 #: evaluated on Python or NumPy numbers).
 ArrayOut: TypeAlias = jax.Array | np.ndarray | np.floating | float
+
+#: The same, where the result may be complex (cross spectra, Fourier transforms).
+InexactOut: TypeAlias = ArrayOut | np.complexfloating | complex
