@@ -56,7 +56,7 @@ def phase_bins(
     fdot: Float[Array, ""] | float,
     nbin: int,
     rule: str = "floor",
-) -> Int[Array, " n_events"] | tuple[Int[Array, " n_events"], Bool[Array, " n_events"]]:
+) -> tuple[Int[Array, " n_events"], Bool[Array, " n_events"]]:
     """Profile bin of each event for one trial, as Stingray assigns it.
 
     Parameters
