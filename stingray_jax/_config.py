@@ -5,11 +5,21 @@ only places where such state is touched, and each does so explicitly (``enable_x
 it on exit (the context managers).
 """
 
+from __future__ import annotations
+
 import contextlib
 import functools
 import warnings
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import jax
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 __all__ = [
     "Precision",
@@ -21,7 +31,7 @@ __all__ = [
 ]
 
 
-def enable_x64(enable=True):
+def enable_x64(enable: bool | np.bool_ = True) -> bool:
     """Switch JAX's 64-bit mode on (or off) for the whole program.
 
     This is the documented opt-in for users who want every JAX computation in their program to
@@ -52,7 +62,7 @@ def enable_x64(enable=True):
 
     if not isinstance(enable, bool | np.bool_):
         raise TypeError(f"enable_x64 expects True or False, got {enable!r}")
-    previous = bool(jax.config.jax_enable_x64)
+    previous = bool(jax.config.jax_enable_x64)  # type: ignore[attr-defined]
     jax.config.update("jax_enable_x64", bool(enable))
     return previous
 
@@ -96,7 +106,7 @@ def preserve_global_state():
 
 
 _FLOATS = {"float32": np.dtype(np.float32), "float64": np.dtype(np.float64)}
-_COMPLEX = {
+_COMPLEX: dict[np.dtype, np.dtype] = {
     np.dtype(np.float32): np.dtype(np.complex64),
     np.dtype(np.float64): np.dtype(np.complex128),
 }
@@ -131,7 +141,7 @@ class Precision:
         self.dtype = dtype
         self.numpy_in = numpy_in
 
-    def asarray(self, x):
+    def asarray(self, x: Any) -> jax.Array:
         """``x`` as a JAX array of the working dtype (complex input: the matching complex)."""
         import jax.numpy as jnp
 
@@ -165,7 +175,7 @@ def _working_dtype(arrays, dtype):
 
 
 @contextlib.contextmanager
-def precision(*arrays, dtype=None):
+def precision(*arrays: Any, dtype: Any = None) -> Iterator[Precision]:
     """Context of a public entry point: float64 for NumPy input whatever JAX's global flag.
 
     The precision policy of stingray_jax in one place. Called with the array arguments of a
@@ -196,7 +206,7 @@ def precision(*arrays, dtype=None):
         yield Precision(work, numpy_in)
 
 
-def numpy_float64(function):
+def numpy_float64(function: Callable[_P, _R]) -> Callable[_P, _R]:
     """Decorator: apply the precision policy to a pure ``jax.numpy`` function of arrays.
 
     Called with JAX arrays (or under ``jit``/``vmap``/``grad``) the function runs unchanged.
@@ -216,7 +226,7 @@ def numpy_float64(function):
             return prec.output(function(*args, **kwargs))
 
     if hasattr(function, "_cache_size"):  # a jitted function: keep its cache introspection
-        wrapper._cache_size = function._cache_size
+        wrapper._cache_size = function._cache_size  # type: ignore[attr-defined]
     return wrapper
 
 

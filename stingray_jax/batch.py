@@ -6,12 +6,23 @@ the one a separate fit gives, and a spectrum whose fit fails is flagged (``conve
 without affecting the others.
 """
 
+from __future__ import annotations
+
 import functools
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ._config import x64_scope
+
+if TYPE_CHECKING:  # jaxtyping is needed by the type checker only (no runtime import)
+    from astropy.modeling import Model
+    from astropy.table import Table
+    from jaxtyping import Float
+
+    from ._typing import RealArrayLike
+    from .models import JaxModel
 
 __all__ = ["fit_batch"]
 
@@ -52,17 +63,17 @@ def _batch_jit():
 
 
 def fit_batch(
-    model,
-    freq,
-    powers,
-    m=1,
-    p0=None,
-    solver="scoring",
-    stingray_compat=False,
-    max_steps=None,
-    dtype="float64",
-    n_workers=None,
-):
+    model: Model | JaxModel,
+    freq: Float[RealArrayLike, " n_freq"],
+    powers: Float[RealArrayLike, "n_spectra n_freq"],
+    m: Float[RealArrayLike, "*#n_spectra #n_freq"] = 1,
+    p0: Float[RealArrayLike, "*#n_spectra n_free"] | None = None,
+    solver: str = "scoring",
+    stingray_compat: bool = False,
+    max_steps: int | None = None,
+    dtype: str = "float64",
+    n_workers: int | None = None,
+) -> Table:
     """Maximum-likelihood fits of one power-spectrum model to a batch of spectra.
 
     Parameters

@@ -31,12 +31,30 @@ Examples
 (True, (3,))
 """
 
+from __future__ import annotations
+
 import dataclasses
 import functools
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, SupportsFloat
 
 import numpy as np
 
 from .likelihoods import LIKELIHOODS
+
+if TYPE_CHECKING:  # jaxtyping is needed by the type checker only (no runtime import)
+    from jaxtyping import Array, Bool, Float, PRNGKeyArray
+
+    from ._typing import ArrayOut, RealArrayLike
+    from .models.bridge import JaxModel
+    from .optimize import MinimizeResult
+
+    #: the data dict: ``"x"`` plus the arrays the likelihood reads (``"y"``, ``"m"``, ...)
+    Data = Mapping[str, RealArrayLike]
+    #: a static prior (``prior.jax(params)`` is the log-prior), or ``None``
+    Prior = Any
+    #: one fitted model of `simulate_and_fit`: ``(jm, t0, spec, prior, solver)``
+    FitSpec = tuple[JaxModel, Float[RealArrayLike, " k"], "LikelihoodSpec", Prior, str]
 
 __all__ = [
     "LikelihoodSpec",
@@ -82,22 +100,22 @@ class LikelihoodSpec:
             )
 
     @property
-    def data_names(self):
+    def data_names(self) -> tuple[str, ...]:
         """The keys of the data dict that the likelihood reads (besides ``"x"``)."""
         return LIKELIHOODS[self.kind].data
 
-    def loglike(self, model, data):
+    def loglike(self, model: Float[RealArrayLike, " n"], data: Data) -> Float[Array, ""]:
         """The summed log-likelihood of the model values ``model``."""
         entry = LIKELIHOODS[self.kind]
         return entry.loglike(model, *(data[k] for k in entry.data))
 
-    def fisher(self, model, data):
+    def fisher(self, model: Float[RealArrayLike, " n"], data: Data) -> Float[Array, " n"]:
         """The Fisher information ``E[-d2 log L_i / dS_i^2]`` of each model value."""
         entry = LIKELIHOODS[self.kind]
         return entry.fisher(model, *(data[k] for k in entry.data))
 
 
-def psd_spec(whittle, stingray_compat=False):
+def psd_spec(whittle: bool, stingray_compat: bool = False) -> LikelihoodSpec:
     """The `LikelihoodSpec` of a power spectrum: Whittle for a single periodogram (``m`` the
     scalar 1), the Gamma likelihood of averaged spectra otherwise, or Stingray's doubled one."""
     if whittle:
@@ -110,7 +128,13 @@ def psd_spec(whittle, stingray_compat=False):
 # --------------------------------------------------------------------------------------------
 
 
-def logdensity_pure(params, jm, data, spec, prior=None):
+def logdensity_pure(
+    params: Float[RealArrayLike, " k"],
+    jm: JaxModel,
+    data: Data,
+    spec: LikelihoodSpec,
+    prior: Prior | None = None,
+) -> Float[Array, ""]:
     """Log-likelihood (``prior is None``) or log-posterior of the free parameters ``params``.
 
     ``jm`` is a `JaxModel` pytree, ``data`` a dict of arrays, ``spec`` a `LikelihoodSpec` and
@@ -126,7 +150,13 @@ def _neg_logdensity(params, jm, data, spec, prior):
     return -logdensity_pure(params, jm, data, spec, prior)
 
 
-def neg_logdensity_curvature(params, jm, data, spec, prior=None):
+def neg_logdensity_curvature(
+    params: Float[Array, " k"],
+    jm: JaxModel,
+    data: Data,
+    spec: LikelihoodSpec,
+    prior: Prior | None = None,
+) -> tuple[Float[Array, ""], Float[Array, " k"], Float[Array, "k k"]]:
     """``-log density``, its gradient and its Fisher-scoring curvature.
 
     ``B = J^T diag(I) J - hess(log prior)``, with ``J`` the Jacobian of the model values
@@ -158,7 +188,9 @@ def neg_logdensity_curvature(params, jm, data, spec, prior=None):
 
 
 @functools.cache
-def sampler_logdensity(spec, prior):
+def sampler_logdensity(
+    spec: LikelihoodSpec, prior: Prior | None
+) -> Callable[[Float[Array, " k"], tuple[JaxModel, Data]], Float[Array, ""]]:
     """``f(params, (jm, data))``: the log-density in the form `stingray_jax.sampling.run_mcmc`
     takes. Cached per (spec, prior), so that the same function object, hence the same compiled
     sampler, serves every posterior of the same structure."""
@@ -175,7 +207,15 @@ def sampler_logdensity(spec, prior):
 # --------------------------------------------------------------------------------------------
 
 
-def fit_pure(p0, jm, data, spec, prior=None, solver="scoring", max_steps=None):
+def fit_pure(
+    p0: Float[RealArrayLike, " k"],
+    jm: JaxModel,
+    data: Data,
+    spec: LikelihoodSpec,
+    prior: Prior | None = None,
+    solver: str = "scoring",
+    max_steps: int | None = None,
+) -> MinimizeResult:
     """Minimise the negative `logdensity_pure` from ``p0`` within the model's bounds.
 
     Pure (jit/vmap-able in ``p0``, ``jm`` leaves and ``data``); ``spec``, ``prior``, ``solver``
@@ -203,7 +243,15 @@ def fit_pure(p0, jm, data, spec, prior=None, solver="scoring", max_steps=None):
     )
 
 
-def fit_summary(p0, jm, data, spec, prior=None, solver="scoring", max_steps=None):
+def fit_summary(
+    p0: Float[RealArrayLike, " k"],
+    jm: JaxModel,
+    data: Data,
+    spec: LikelihoodSpec,
+    prior: Prior | None = None,
+    solver: str = "scoring",
+    max_steps: int | None = None,
+) -> tuple[MinimizeResult, Float[ArrayOut, " n"], Float[Array, ""]]:
     """`fit_pure` plus the best-fit model values and the log-likelihood at the optimum.
 
     Returns ``(res, mfit, loglike)``; with a prior, ``loglike`` excludes it.
@@ -214,7 +262,7 @@ def fit_summary(p0, jm, data, spec, prior=None, solver="scoring", max_steps=None
     return res, mfit, loglike
 
 
-def information_criteria(result, k, n):
+def information_criteria(result: SupportsFloat, k: SupportsFloat, n: int) -> tuple[float, float]:
     """Stingray's Akaike and Bayesian information criteria of a fit: ``(aic, bic)``.
 
     ``aic = result + 2 k`` and ``bic = result + k ln n``, with ``result`` the minimum of the
@@ -234,7 +282,14 @@ def information_criteria(result, k, n):
 # --------------------------------------------------------------------------------------------
 
 
-def simulate_spectra(key, s_batch, jm, x, m, noise=None):
+def simulate_spectra(
+    key: PRNGKeyArray,
+    s_batch: Float[Array, "batch k"],
+    jm: JaxModel,
+    x: Float[RealArrayLike, " n"],
+    m: Float[RealArrayLike, "#n"],
+    noise: Float[RealArrayLike, "batch n"] | None = None,
+) -> Float[Array, "batch n"]:
     """Spectra ``model(s) * chi2(2m) / (2m)`` for each parameter set in ``s_batch``.
 
     ``chi2(2m) / (2m)`` is drawn from ``key`` as ``Gamma(shape=m, scale=1/m)``; ``m`` is a
@@ -252,7 +307,23 @@ def simulate_spectra(key, s_batch, jm, x, m, noise=None):
     return models * jnp.asarray(noise, dtype=models.dtype)
 
 
-def simulate_and_fit(key, s_batch, jm_sim, data, m, fits, noise=None):
+def simulate_and_fit(
+    key: PRNGKeyArray,
+    s_batch: Float[Array, "batch k"],
+    jm_sim: JaxModel,
+    data: Data,
+    m: Float[RealArrayLike, "#n"],
+    fits: tuple[FitSpec, ...],
+    noise: Float[RealArrayLike, "batch n"] | None = None,
+) -> tuple[
+    tuple[
+        Float[Array, "batch k"],
+        Float[Array, " batch"],
+        Bool[Array, " batch"],
+        Float[Array, " batch"],
+    ],
+    ...,
+]:
     """Simulate one spectrum per parameter set and fit every model in ``fits`` to each.
 
     ``fits`` is a tuple of ``(jm, t0, spec, prior, solver)`` (``spec``, ``prior`` and
@@ -287,7 +358,7 @@ def simulate_and_fit(key, s_batch, jm_sim, data, m, fits, noise=None):
 
 
 @functools.cache
-def compiled(name, statics=None):
+def compiled(name: str, statics: tuple | None = None) -> Callable[..., Any]:
     """The jitted version of one core function, created on first use and then shared.
 
     ``name`` is ``"logdensity"`` (`logdensity_pure`, static ``spec`` and ``prior``),

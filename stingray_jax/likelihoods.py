@@ -24,11 +24,21 @@ reads. Adding a likelihood is a change in this module only: write the function a
 information, and add one row to the table.
 """
 
-from typing import Any, NamedTuple
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
 from ._config import numpy_float64  # issue 12: NumPy input computes in float64
+
+if TYPE_CHECKING:  # jaxtyping is needed by the type checker only (no runtime import)
+    from jaxtyping import Float
+
+    from ._typing import ArrayOut, RealArrayLike
+
+    # the summed log-likelihood: a JAX scalar (a NumPy one for NumPy input)
+    Scalar = Float[ArrayOut, ""]
 
 __all__ = [
     "LIKELIHOODS",
@@ -46,7 +56,7 @@ _LOG_2PI = float(np.log(2.0 * np.pi))
 
 
 @numpy_float64
-def whittle(model, power):
+def whittle(model: Float[RealArrayLike, " n"], power: Float[RealArrayLike, " n"]) -> Scalar:
     """Whittle log-likelihood of a single (un-averaged) periodogram.
 
     Each power is exponentially distributed around the model spectrum ``S``:
@@ -79,7 +89,11 @@ def whittle(model, power):
 
 
 @numpy_float64
-def gamma(model, power, m):
+def gamma(
+    model: Float[RealArrayLike, " n"],
+    power: Float[RealArrayLike, " n"],
+    m: Float[RealArrayLike, "#n"],
+) -> Scalar:
     """Log-likelihood of an averaged periodogram (the correct Gamma likelihood).
 
     The average of ``m`` independent periodograms (or of ``m`` adjacent frequency bins) is
@@ -130,7 +144,11 @@ def gamma(model, power, m):
 
 
 @numpy_float64
-def stingray_gamma(model, power, m):
+def stingray_gamma(
+    model: Float[RealArrayLike, " n"],
+    power: Float[RealArrayLike, " n"],
+    m: Float[RealArrayLike, "#n"],
+) -> Scalar:
     """Stingray's log-likelihood of an averaged periodogram (m > 1), for compatibility.
 
     Stingray 2.3's ``PSDLogLikelihood`` evaluates, for any ``m`` other than the scalar 1,
@@ -170,7 +188,12 @@ def stingray_gamma(model, power, m):
     )
 
 
-def psd(model, power, m=1, stingray_compat=False):
+def psd(
+    model: Float[RealArrayLike, " n"],
+    power: Float[RealArrayLike, " n"],
+    m: Float[RealArrayLike, "#n"] = 1,
+    stingray_compat: bool = False,
+) -> Scalar:
     """Log-likelihood of a (possibly averaged) periodogram.
 
     Dispatches to `whittle` when ``m`` is the Python/NumPy scalar 1, to `gamma` otherwise, or to
@@ -215,7 +238,11 @@ def _is_scalar_one(m):
 
 
 @numpy_float64
-def gaussian(model, y, sigma):
+def gaussian(
+    model: Float[RealArrayLike, " n"],
+    y: Float[RealArrayLike, " n"],
+    sigma: Float[RealArrayLike, "#n"],
+) -> Scalar:
     """Gaussian log-likelihood, ``sum(log N(y | model, sigma))``.
 
     Equals ``scipy.stats.norm.logpdf(y, loc=model, scale=sigma).sum()``.
@@ -249,7 +276,7 @@ def gaussian(model, y, sigma):
 
 
 @numpy_float64
-def poisson(model, y):
+def poisson(model: Float[RealArrayLike, " n"], y: Float[RealArrayLike, " n"]) -> Scalar:
     """Poisson log-likelihood of counts ``y`` with expectation ``model``.
 
     ``sum(y log(model) - model - lgamma(y + 1))``; equals
@@ -282,7 +309,11 @@ def poisson(model, y):
 
 
 @numpy_float64
-def laplace(model, y, sigma):
+def laplace(
+    model: Float[RealArrayLike, " n"],
+    y: Float[RealArrayLike, " n"],
+    sigma: Float[RealArrayLike, "#n"],
+) -> Scalar:
     """Laplace log-likelihood, ``sum(-log(2 sigma) - |y - model| / sigma)``.
 
     This is Stingray's ``LaplaceLogLikelihood`` (used for cospectra), with ``sigma`` the Laplace

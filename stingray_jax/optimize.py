@@ -150,7 +150,7 @@ def _parse_bounds(bounds, n):
     return tuple(kinds), tuple(lows), tuple(highs)
 
 
-def transform_bounds(bounds, n):
+def transform_bounds(bounds: Any, n: int) -> tuple[Any, Any]:
     """Return ``(to_x, to_u)``: the smooth bijections between free ``u`` and bounded ``x``.
 
     ``x = low + exp(u)``, ``x = high - exp(u)`` or ``x = low + (high - low) sigmoid(u)``: the
@@ -314,16 +314,16 @@ def _check_inside(x0, kinds, lows, highs):
 
 @_numpy_float64  # issue 12: NumPy x0 computes in float64 whatever the x64 flag
 def minimize(
-    fun,
-    x0,
-    args=(),
-    bounds=None,
-    solver="newton",
-    rtol=None,
-    atol=None,
-    max_steps=None,
-    curvature=None,
-):
+    fun: Any,
+    x0: Any,
+    args: tuple = (),
+    bounds: Any = None,
+    solver: str = "newton",
+    rtol: float | None = None,
+    atol: float | None = None,
+    max_steps: int | None = None,
+    curvature: Any = None,
+) -> MinimizeResult:
     """Minimise ``fun(x, *args)`` over the 1-D array ``x``: pure, jittable and vmappable.
 
     Parameters
@@ -452,7 +452,7 @@ def _supported_cpu_options():
     return supported
 
 
-def compact_jit(fn, **kwargs):
+def compact_jit(fn: Any, **kwargs: Any) -> Any:
     """``jax.jit`` with per-function XLA options that cut compile time of fits on CPU.
 
     XLA's CPU fusion emitters make the Hessian-heavy fitting programs several times slower to
@@ -469,7 +469,7 @@ def compact_jit(fn, **kwargs):
     return jax.jit(fn, compiler_options=options, **kwargs)
 
 
-def map_fits(fn, *xs, vectorize=None):
+def map_fits(fn: Any, *xs: Any, vectorize: bool | None = None) -> Any:
     """``fn`` over the leading axis of ``xs``: one independent fit (or any loop) per element.
 
     On CPU the elements are processed one after the other inside the compiled program
@@ -489,7 +489,7 @@ def map_fits(fn, *xs, vectorize=None):
     return jax.lax.map(lambda args: fn(*args), xs)
 
 
-def default_workers():
+def default_workers() -> int:
     """Number of threads that batched fits use: the usable CPU cores on the CPU backend, else 1.
 
     A compiled JAX computation runs on one core of the CPU backend (for the small arrays of

@@ -17,11 +17,25 @@ Diagnostics are computed with NumPyro's reference implementations: the split Gel
 initial monotone sequence estimator.
 """
 
+from __future__ import annotations
+
 import dataclasses
 import functools
 import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:  # jaxtyping is needed by the type checker only (no runtime import)
+    from jaxtyping import Array, Bool, Float, PyTree
+
+    from ._typing import RealArrayLike
+
+    #: ``logdensity(params, data) -> scalar``
+    LogDensity = Callable[[Float[Array, " ndim"], Any], Float[Array, ""]]
+    #: per-parameter ``(low, high)``, ``None`` or infinite where open
+    Bounds = Sequence[tuple[float | None, float | None]] | None
 
 __all__ = [
     "MCMCResult",
@@ -70,7 +84,11 @@ def _kinds(low, high):
     return kinds, tuple(low.tolist()), tuple(high.tolist())
 
 
-def to_constrained(u, low, high):
+def to_constrained(
+    u: Float[RealArrayLike, " ndim"],
+    low: Float[RealArrayLike, " ndim"],
+    high: Float[RealArrayLike, " ndim"],
+) -> tuple[Float[Array, " ndim"], Float[Array, ""]]:
     """Map unconstrained ``u`` into the box ``(low, high)``; return ``(x, log|dx/du|)``.
 
     The bijections are those of `stingray_jax.optimize.transform_bounds` (the optimiser uses
@@ -86,7 +104,11 @@ def to_constrained(u, low, high):
     return to_x(u), _make_log_jacobian(kinds, lows, highs)(u)
 
 
-def to_unconstrained(x, low, high):
+def to_unconstrained(
+    x: Float[RealArrayLike, " ndim"],
+    low: Float[RealArrayLike, " ndim"],
+    high: Float[RealArrayLike, " ndim"],
+) -> Float[np.ndarray, " ndim"]:
     """Inverse of :func:`to_constrained` (for starting points). Raises if out of bounds."""
     import jax.numpy as jnp
 
@@ -101,7 +123,7 @@ def to_unconstrained(x, low, high):
 # --------------------------------------------------------------------------------------------
 # Diagnostics
 # --------------------------------------------------------------------------------------------
-def split_rhat(chains):
+def split_rhat(chains: Float[RealArrayLike, "chains draws *rest"]) -> Float[np.ndarray, " *rest"]:
     """Split Gelman-Rubin :math:`\\hat R` of ``chains`` with shape ``(n_chains, n_draws, ...)``.
 
     Each chain is split in half, so that the statistic also detects non-stationarity within a
@@ -116,7 +138,9 @@ def split_rhat(chains):
     return np.asarray(split_gelman_rubin(chains))
 
 
-def effective_sample_size(chains):
+def effective_sample_size(
+    chains: Float[RealArrayLike, "chains draws *rest"],
+) -> Float[np.ndarray, " *rest"]:
     """Effective sample size of ``chains`` with shape ``(n_chains, n_draws, ...)``.
 
     Uses the multi-chain autocorrelation estimate with Geyer's initial monotone sequence (as in
@@ -175,44 +199,44 @@ class MCMCResult:
     wall_time: float
 
     @property
-    def samples(self):
+    def samples(self) -> Float[np.ndarray, "samples ndim"]:
         """All draws of all chains, flattened to shape ``(n_chains * n_draws, ndim)``."""
         return self.chains.reshape(-1, self.chains.shape[-1])
 
     @property
-    def num_chains(self):
+    def num_chains(self) -> int:
         return self.chains.shape[0]
 
     @property
-    def num_draws(self):
+    def num_draws(self) -> int:
         return self.chains.shape[1]
 
     @property
-    def ndim(self):
+    def ndim(self) -> int:
         return self.chains.shape[2]
 
     @property
-    def num_divergences(self):
+    def num_divergences(self) -> int:
         """Total number of divergent transitions after warm-up."""
         return int(np.sum(self.diverging))
 
     @property
-    def acceptance(self):
+    def acceptance(self) -> float:
         """Mean acceptance probability over all chains and draws."""
         return float(np.mean(self.accept_prob))
 
     @functools.cached_property
-    def rhat(self):
+    def rhat(self) -> Float[np.ndarray, " ndim"]:
         """Split :math:`\\hat R` per parameter (needs at least 4 draws)."""
         return split_rhat(self.chains)
 
     @functools.cached_property
-    def ess(self):
+    def ess(self) -> Float[np.ndarray, " ndim"]:
         """Effective sample size per parameter."""
         return effective_sample_size(self.chains)
 
     @property
-    def ess_per_second(self):
+    def ess_per_second(self) -> float:
         """Minimum effective sample size over parameters divided by the wall time."""
         return float(np.min(self.ess) / self.wall_time)
 
@@ -385,25 +409,25 @@ def _prepare(
 
 
 def run_mcmc(
-    logdensity,
-    init_params,
-    data=None,
+    logdensity: LogDensity,
+    init_params: Float[RealArrayLike, " ndim"],
+    data: PyTree = None,
     *,
-    bounds=None,
-    sampler="nuts",
-    num_warmup=500,
-    num_samples=1000,
-    num_chains=4,
-    seed=0,
-    init_cov=None,
-    init_jitter=1e-2,
-    target_accept_prob=0.8,
-    max_tree_depth=10,
-    num_steps=None,
-    trajectory_length=None,
-    dense_mass=False,
-    chain_method="auto",
-):
+    bounds: Bounds = None,
+    sampler: str = "nuts",
+    num_warmup: int = 500,
+    num_samples: int = 1000,
+    num_chains: int = 4,
+    seed: int = 0,
+    init_cov: Float[RealArrayLike, "ndim ndim"] | None = None,
+    init_jitter: float = 1e-2,
+    target_accept_prob: float = 0.8,
+    max_tree_depth: int = 10,
+    num_steps: int | None = None,
+    trajectory_length: float | None = None,
+    dense_mass: bool = False,
+    chain_method: str = "auto",
+) -> MCMCResult:
     """Sample ``exp(logdensity(params, data))`` with NUTS (default) or HMC.
 
     Parameters
@@ -518,23 +542,23 @@ def run_mcmc(
 
 
 def run_mcmc_batch(
-    logdensity,
-    init_params,
-    data,
+    logdensity: LogDensity,
+    init_params: Float[RealArrayLike, "*#n_sets ndim"],
+    data: PyTree,
     *,
-    bounds=None,
-    sampler="nuts",
-    num_warmup=500,
-    num_samples=1000,
-    num_chains=2,
-    seed=0,
-    init_jitter=1e-2,
-    target_accept_prob=0.8,
-    max_tree_depth=10,
-    num_steps=None,
-    trajectory_length=None,
-    dense_mass=False,
-):
+    bounds: Bounds = None,
+    sampler: str = "nuts",
+    num_warmup: int = 500,
+    num_samples: int = 1000,
+    num_chains: int = 2,
+    seed: int = 0,
+    init_jitter: float = 1e-2,
+    target_accept_prob: float = 0.8,
+    max_tree_depth: int = 10,
+    num_steps: int | None = None,
+    trajectory_length: float | None = None,
+    dense_mass: bool = False,
+) -> tuple[Float[np.ndarray, "n_sets chains draws ndim"], Bool[np.ndarray, "n_sets chains draws"]]:
     """Run :func:`run_mcmc` on many data sets at once, in one compiled, vmapped call.
 
     Parameters

@@ -170,7 +170,7 @@ class _DualAveraging(NamedTuple):
     log_step_avg: jax.Array
     h_avg: jax.Array
     mu: jax.Array
-    count: jax.Array
+    count: jax.Array  # type: ignore[assignment]  # shadows tuple.count, as intended
 
 
 def _da_init(step_size):
@@ -374,7 +374,7 @@ def sample(
         return prec.output(res)
 
 
-sample._cache_size = _sample_jit._cache_size
+sample._cache_size = _sample_jit._cache_size  # type: ignore[attr-defined]
 
 
 def sample_chains(logdensity_fn, key, init_positions, **kwargs):

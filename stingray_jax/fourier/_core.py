@@ -4,13 +4,24 @@ Everything here is a pure function of arrays. The segment extraction from event 
 (NumPy, float64 offsets from a reference epoch) lives in ``_timeseries.py``.
 """
 
+from __future__ import annotations
+
 import functools
+from typing import TYPE_CHECKING
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from .._config import precision
+
+if TYPE_CHECKING:  # jaxtyping is needed by the type checker only (no runtime import)
+    from jax import Array
+    from jax.typing import DTypeLike
+    from jaxtyping import ArrayLike, Bool, Float, Inexact
+
+    from .._config import Precision
+    from .._typing import ArrayOut, InexactOut, RealArrayLike
 
 __all__ = [
     "avg_cs_batch",
@@ -24,7 +35,7 @@ _NORMS = ("frac", "abs", "leahy", "none")
 _POWER_TYPES = ("all", "real", "abs", "absolute")
 
 
-def positive_fft_bins(n_bin, include_zero=False):
+def positive_fft_bins(n_bin: int, include_zero: bool = False) -> slice:
     """Give the range of positive frequencies of a complex FFT.
 
     Same as ``stingray.fourier.positive_fft_bins``: the slice of the bins of a NumPy-ordered
@@ -58,7 +69,12 @@ def positive_fft_bins(n_bin, include_zero=False):
     return slice(minbin, (n_bin + 1) // 2)
 
 
-def poisson_level(norm="frac", meanrate=None, n_ph=None, backrate=0):
+def poisson_level(
+    norm: str = "frac",
+    meanrate: RealArrayLike | None = None,
+    n_ph: RealArrayLike | None = None,
+    backrate: RealArrayLike = 0,
+) -> RealArrayLike:
     """Poisson (white) noise level of a periodogram of pure counting noise.
 
     Same signature and values as ``stingray.fourier.poisson_level``: Leahy 2, fractional rms
@@ -102,13 +118,13 @@ def poisson_level(norm="frac", meanrate=None, n_ph=None, backrate=0):
     ):
         raise ValueError(f"Bad input parameters for norm {norm}: n_ph={n_ph}, meanrate={meanrate}")
     if norm == "abs":
-        return 2.0 * meanrate
+        return 2.0 * meanrate  # type: ignore[operator]  # given for this norm
     if norm == "frac":
-        return 2.0 / (meanrate - backrate) ** 2 * meanrate
+        return 2.0 / (meanrate - backrate) ** 2 * meanrate  # type: ignore[operator]  # given for this norm
     if norm == "leahy":
         return 2.0
     if norm == "none":
-        return n_ph * 1.0
+        return n_ph * 1.0  # type: ignore[operator]  # given for this norm
     raise ValueError(f"Unknown value for norm: {norm}")
 
 
@@ -117,16 +133,16 @@ def _is_concrete(x):
 
 
 def normalize_periodograms(
-    unnorm_power,
-    dt,
-    n_bin,
-    mean_flux=None,
-    n_ph=None,
-    variance=None,
-    background_flux=0.0,
-    norm="frac",
-    power_type="all",
-):
+    unnorm_power: Inexact[ArrayLike, " *shape"],
+    dt: float,
+    n_bin: int,
+    mean_flux: RealArrayLike | None = None,
+    n_ph: RealArrayLike | None = None,
+    variance: RealArrayLike | None = None,
+    background_flux: RealArrayLike = 0.0,
+    norm: str = "frac",
+    power_type: str = "all",
+) -> Inexact[InexactOut, " *shape"]:
     """Normalise an unnormalised (cross) periodogram.
 
     Same signature and formulas as ``stingray.fourier.normalize_periodograms``: Leahy
@@ -173,12 +189,12 @@ def normalize_periodograms(
             raise ValueError("The variance used to normalize the periodogram is 0.")
         pds = unnorm_power * 2.0 / (variance * n_bin)
     elif norm == "leahy":
-        pds = unnorm_power * 2.0 / n_ph
+        pds = unnorm_power * 2.0 / n_ph  # type: ignore[operator]  # given for this norm
     elif norm == "frac":
         if _is_concrete(background_flux) and np.all(np.asarray(background_flux) == 0):
-            pds = unnorm_power * 2.0 * dt / (mean_flux**2 * n_bin)
+            pds = unnorm_power * 2.0 * dt / (mean_flux**2 * n_bin)  # type: ignore[operator]  # given for this norm
         else:
-            pds = unnorm_power * 2.0 * dt / ((mean_flux - background_flux) ** 2 * n_bin)
+            pds = unnorm_power * 2.0 * dt / ((mean_flux - background_flux) ** 2 * n_bin)  # type: ignore[operator]  # given for this norm
     elif norm == "abs":
         pds = unnorm_power * 2.0 / n_bin / dt
     elif norm == "none":
@@ -527,7 +543,13 @@ def _avg_cs_batch_jit(fluxes1, fluxes2, mask, dt, n_seg_bin, norm, use_common_me
     return freq, out["power"]
 
 
-def _prepare_batch(fluxes, mask, dt, segment_size, prec):
+def _prepare_batch(
+    fluxes: ArrayLike,
+    mask: ArrayLike | None,
+    dt: float,
+    segment_size: float | None,
+    prec: Precision,
+) -> tuple[Array, Array | None, int]:
     fluxes = prec.asarray(fluxes)
     if fluxes.ndim != 2:
         raise ValueError(f"fluxes must have shape (n_lightcurves, n_bins), got {fluxes.shape}")
@@ -549,8 +571,14 @@ def _prepare_batch(fluxes, mask, dt, segment_size, prec):
 
 
 def avg_pds_batch(
-    fluxes, dt, segment_size=None, norm="frac", use_common_mean=True, mask=None, dtype=None
-):
+    fluxes: Float[RealArrayLike, "n_lightcurves n_bins"],
+    dt: float,
+    segment_size: float | None = None,
+    norm: str = "frac",
+    use_common_mean: bool = True,
+    mask: Bool[ArrayLike, "n_lightcurves n_bins"] | None = None,
+    dtype: DTypeLike | None = None,
+) -> tuple[Float[ArrayOut, " n_freq"], Float[ArrayOut, "n_lightcurves n_freq"]]:
     """Averaged power spectra of many light curves on a common time grid, in one call.
 
     Each row of ``fluxes`` is cut into consecutive segments of ``segment_size`` (the trailing
@@ -616,16 +644,16 @@ def avg_pds_batch(
 
 
 def avg_cs_batch(
-    fluxes1,
-    fluxes2,
-    dt,
-    segment_size=None,
-    norm="frac",
-    use_common_mean=True,
-    mask=None,
-    power_type="all",
-    dtype=None,
-):
+    fluxes1: Float[RealArrayLike, "n_lightcurves n_bins"],
+    fluxes2: Float[RealArrayLike, "n_lightcurves n_bins"],
+    dt: float,
+    segment_size: float | None = None,
+    norm: str = "frac",
+    use_common_mean: bool = True,
+    mask: Bool[ArrayLike, "n_lightcurves n_bins"] | None = None,
+    power_type: str = "all",
+    dtype: DTypeLike | None = None,
+) -> tuple[Float[ArrayOut, " n_freq"], Inexact[InexactOut, "n_lightcurves n_freq"]]:
     """Averaged cross spectra of many pairs of light curves on a common time grid.
 
     The cross-spectrum analogue of `avg_pds_batch`: ``conj(FFT(fluxes1)) * FFT(fluxes2)`` per

@@ -13,13 +13,26 @@ close to the target. Written from the paper's description; each realisation uses
 PRNG key, the batch is one ``vmap``, and the loop is a ``lax.while_loop`` (jit-able).
 """
 
+from __future__ import annotations
+
 import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from ._simulate import batch_of_keys, simulation_precision
+
+if TYPE_CHECKING:  # jaxtyping is needed by the type checker only (no runtime import)
+    from jax.typing import DTypeLike
+    from jaxtyping import Float, PRNGKeyArray
+
+    from .._typing import ArrayOut, RealArrayLike
+
+#: a flux distribution: ``sample(key, n, dtype)`` draws ``n`` fluxes
+FluxSampler = Callable[[Any, int, Any], Any]
 
 __all__ = [
     "empirical_distribution",
@@ -29,7 +42,7 @@ __all__ = [
 ]
 
 
-def lognormal_distribution(sigma, scale=1.0):
+def lognormal_distribution(sigma: float, scale: float = 1.0) -> FluxSampler:
     """Sampler of a lognormal flux distribution: ``scale * exp(sigma * N(0, 1))``.
 
     Same parametrisation as ``scipy.stats.lognorm(s=sigma, scale=scale)``.
@@ -43,7 +56,7 @@ def lognormal_distribution(sigma, scale=1.0):
     return sample
 
 
-def gamma_distribution(shape, scale=1.0):
+def gamma_distribution(shape: float, scale: float = 1.0) -> FluxSampler:
     """Sampler of a gamma flux distribution (``scipy.stats.gamma(a=shape, scale=scale)``)."""
     if not shape > 0 or not scale > 0:
         raise ValueError(f"shape and scale must be positive, got {shape!r}, {scale!r}")
@@ -54,7 +67,7 @@ def gamma_distribution(shape, scale=1.0):
     return sample
 
 
-def empirical_distribution(values):
+def empirical_distribution(values: Float[RealArrayLike, " n"]) -> FluxSampler:
     """Sampler drawing (with replacement) from an observed sample of fluxes."""
     values = np.asarray(values, dtype=np.float64).ravel()
     if values.size < 2 or not np.all(np.isfinite(values)):
@@ -131,16 +144,16 @@ def _batch(keys, psd_values, n_bins, sampler, n_iter, dtype, output):
 
 
 def simulate_emmanoulopoulos(
-    key,
-    psd,
-    n_bins,
-    dt,
-    flux_distribution,
-    n_iter=200,
-    dtype=None,
-    output="flux",
-    return_iterations=False,
-):
+    key: PRNGKeyArray,
+    psd: Callable[..., RealArrayLike] | Float[RealArrayLike, " n_freq"],
+    n_bins: int,
+    dt: float,
+    flux_distribution: FluxSampler,
+    n_iter: int = 200,
+    dtype: DTypeLike | None = None,
+    output: str = "flux",
+    return_iterations: bool = False,
+) -> Float[ArrayOut, "*keys n_bins"] | tuple[Float[ArrayOut, "*keys n_bins"], ArrayOut]:
     """Simulate light curves with a given PSD and flux distribution, vmapped over keys.
 
     Parameters

@@ -9,13 +9,22 @@ Two evaluation paths:
   frequency grid, combined with the double-angle identities; O(N + M log M).
 """
 
+from __future__ import annotations
+
 import functools
+from typing import TYPE_CHECKING
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from .._config import precision
+
+if TYPE_CHECKING:  # jaxtyping is needed by the type checker only (no runtime import)
+    from jax.typing import DTypeLike
+    from jaxtyping import ArrayLike, Bool, Complex, Float
+
+    from .._typing import ArrayOut, InexactOut, RealArrayLike
 
 __all__ = ["lomb_scargle", "lsft"]
 
@@ -240,18 +249,18 @@ def _nufft_available():
 
 
 def lomb_scargle(
-    t,
-    y,
-    freq,
-    dy=None,
-    fit_mean=False,
-    center_data=True,
-    normalization="standard",
-    mask=None,
-    method="auto",
-    eps=None,
-    dtype=None,
-):
+    t: Float[RealArrayLike, "*batch n"],
+    y: Float[RealArrayLike, "*batch n"],
+    freq: Float[RealArrayLike, " m"],
+    dy: Float[RealArrayLike, "*#batch #n"] | None = None,
+    fit_mean: bool = False,
+    center_data: bool = True,
+    normalization: str = "standard",
+    mask: Bool[ArrayLike, "*batch n"] | None = None,
+    method: str = "auto",
+    eps: float | None = None,
+    dtype: DTypeLike | None = None,
+) -> Float[ArrayOut, "*batch m"]:
     """Generalised Lomb-Scargle periodogram, batched and differentiable.
 
     Computes what astropy's ``LombScargle(t, y, dy, fit_mean=..., center_data=...)
@@ -457,7 +466,15 @@ def _lsft_nufft_jit(y, t, grid, sign=1, eps=1e-12):
     return (ft_real + 1j * ft_imag) * jnp.exp(-1j * phase)
 
 
-def lsft(y, t, freqs, sign=1, method="direct", eps=None, dtype=None):
+def lsft(
+    y: Float[RealArrayLike, " n"],
+    t: Float[RealArrayLike, " n"],
+    freqs: Float[RealArrayLike, " m"],
+    sign: int = 1,
+    method: str = "direct",
+    eps: float | None = None,
+    dtype: DTypeLike | None = None,
+) -> Complex[InexactOut, " m_positive"]:
     """Lomb-Scargle Fourier transform (Scargle 1989), as ``stingray.fourier.lsft_slow``.
 
     Only the non-negative frequencies are transformed (negative ones are dropped, as in

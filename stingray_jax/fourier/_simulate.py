@@ -1,13 +1,23 @@
 """Timmer & Koenig (1995) light-curve simulation, with Stingray's ``Simulator`` conventions."""
 
+from __future__ import annotations
+
 import contextlib
 import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from .._config import precision
+
+if TYPE_CHECKING:  # jaxtyping is needed by the type checker only (no runtime import)
+    from jax.typing import DTypeLike
+    from jaxtyping import Float, PRNGKeyArray
+
+    from .._typing import ArrayOut, RealArrayLike
 
 __all__ = ["simulate_lightcurve"]
 
@@ -88,7 +98,17 @@ def _simulate_batch(keys, pds_shape, n_bins, red_noise, mean, rms, poisson):
     )
 
 
-def simulate_lightcurve(key, psd, n_bins, dt, mean, rms, red_noise=1, poisson=False, dtype=None):
+def simulate_lightcurve(
+    key: PRNGKeyArray,
+    psd: Callable[..., RealArrayLike] | Float[RealArrayLike, " n_freq"],
+    n_bins: int,
+    dt: float,
+    mean: float,
+    rms: float,
+    red_noise: int = 1,
+    poisson: bool = False,
+    dtype: DTypeLike | None = None,
+) -> Float[ArrayOut, "*keys n_bins"]:
     """Simulate light curves with the Timmer & Koenig (1995) method, vmapped over keys.
 
     Follows the conventions of ``stingray.simulator.Simulator(dt, N, mean, rms,

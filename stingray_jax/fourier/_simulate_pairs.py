@@ -12,13 +12,25 @@ coherence ``g2(f)`` and phase ``2 pi f tau(f)``: Stingray's ``time_lag`` of
 Pure JAX: jit-, vmap- (over keys) and grad-able with respect to every spectrum.
 """
 
+from __future__ import annotations
+
 import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from ._simulate import batch_of_keys, simulation_precision
+
+if TYPE_CHECKING:  # jaxtyping is needed by the type checker only (no runtime import)
+    from jax.typing import DTypeLike
+    from jaxtyping import Float, PRNGKeyArray
+
+    from .._typing import ArrayOut, RealArrayLike
+
+    Spectrum = Callable[..., RealArrayLike] | Float[RealArrayLike, " n_freq"] | float
 
 __all__ = ["simulate_correlated_lightcurves"]
 
@@ -59,8 +71,16 @@ def _batch(keys, p1, p2, g2, tau, freq, n_bins, mean1, mean2):
 
 
 def simulate_correlated_lightcurves(
-    key, psd1, psd2, coherence, time_lag, n_bins, dt, mean=(0.0, 0.0), dtype=None
-):
+    key: PRNGKeyArray,
+    psd1: Spectrum,
+    psd2: Spectrum,
+    coherence: Spectrum,
+    time_lag: Spectrum,
+    n_bins: int,
+    dt: float,
+    mean: tuple[float, float] = (0.0, 0.0),
+    dtype: DTypeLike | None = None,
+) -> tuple[Float[ArrayOut, "*keys n_bins"], Float[ArrayOut, "*keys n_bins"]]:
     """Simulate pairs of light curves with given PSDs, coherence and time lags.
 
     Parameters

@@ -22,7 +22,7 @@ def free_parameter_names(model):
     return tuple(n for n in model.param_names if not model.fixed[n] and not model.tied[n])
 
 
-_JM_CACHE = {}
+_JM_CACHE: dict = {}  # model_key(model) -> JaxModel
 _JM_CACHE_SIZE = 64
 _JM_LOCK = threading.Lock()
 

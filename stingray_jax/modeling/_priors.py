@@ -178,7 +178,7 @@ class _Value:
     __lt__, __le__ = _op(operator.lt), _op(operator.le)
     __gt__, __ge__ = _op(operator.gt), _op(operator.ge)
     __eq__, __ne__ = _op(operator.eq), _op(operator.ne)
-    __hash__ = None
+    __hash__ = None  # type: ignore[assignment]  # unhashable, like a NumPy array
 
     def _needs_value(self, what):
         raise _NeedsValue(f"the prior needs the concrete value ({what})")
@@ -473,7 +473,7 @@ def host_logdensity(fn, n, separable=False):
     return value
 
 
-_WARNED = set()
+_WARNED: set[tuple[str, int]] = set()
 
 
 def _warn_host(name, fn, reason):

@@ -7,8 +7,11 @@ and data shape. Bounds set on the astropy model are honoured; the covariance is 
 the exact Hessian at the optimum; the user's model is never modified.
 """
 
+from __future__ import annotations
+
 import math
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -20,6 +23,9 @@ from ..optimize import SOLVERS
 from . import _calibration
 from .optimization_results import OptimizationResults
 from .posterior import LogLikelihood, Posterior, logmin, objective_parts
+
+if TYPE_CHECKING:
+    from .._typing import RealArrayLike as ArrayLike
 
 __all__ = ["OptimizationResults", "PSDParEst", "ParameterEstimation"]
 
@@ -108,7 +114,13 @@ class ParameterEstimation:
             return self.seed
         return np.random.default_rng(self.seed)
 
-    def fit(self, lpost, t0, neg=True, scipy_optimize_options=None):
+    def fit(
+        self,
+        lpost: LogLikelihood | Posterior,
+        t0: ArrayLike,
+        neg: bool = True,
+        scipy_optimize_options: dict | None = None,
+    ) -> OptimizationResults:
         """Fit ``lpost`` starting from ``t0``.
 
         Parameters
@@ -239,7 +251,15 @@ class ParameterEstimation:
                 f"model is not positive there)"
             )
 
-    def compute_lrt(self, lpost1, t1, lpost2, t2, neg=True, max_post=False):
+    def compute_lrt(
+        self,
+        lpost1: LogLikelihood | Posterior,
+        t1: ArrayLike,
+        lpost2: LogLikelihood | Posterior,
+        t2: ArrayLike,
+        neg: bool = True,
+        max_post: bool = False,
+    ) -> tuple[float, OptimizationResults, OptimizationResults]:
         """Likelihood ratio test: fit both, return ``(deviance1 - deviance2, res1, res2)``."""
         self.max_post = max_post
         res1 = self.fit(lpost1, t1, neg=neg)

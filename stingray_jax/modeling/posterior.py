@@ -16,8 +16,12 @@ Each object also exposes its pure JAX log-density of the free parameters:
   samplers and batched code that want to pass the data explicitly.
 """
 
+from __future__ import annotations
+
 import abc
 import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -37,6 +41,11 @@ from ._logprior import (
     set_logprior,
 )
 from ._model_cache import free_parameter_names, jax_model, safe_key
+
+if TYPE_CHECKING:
+    from jax import Array
+
+    from .._typing import RealArrayLike as ArrayLike
 
 __all__ = [
     "GaussianLogLikelihood",
@@ -80,7 +89,7 @@ class LogLikelihood(metaclass=abc.ABCMeta):
         The model (never modified).
     """
 
-    _spec = None
+    _spec: LikelihoodSpec = None  # type: ignore[assignment]  # set by _setup
 
     def __init__(self, x, y, model, **kwargs):
         self.x = x
@@ -88,10 +97,10 @@ class LogLikelihood(metaclass=abc.ABCMeta):
         self.model = model
 
     @abc.abstractmethod
-    def evaluate(self, parameters, neg=False):
+    def evaluate(self, parameters: ArrayLike, neg: bool = False) -> float:
         """Return the log-likelihood (or its negative) at ``parameters``."""
 
-    def __call__(self, parameters, neg=False):
+    def __call__(self, parameters: ArrayLike, neg: bool = False) -> float:
         return self.evaluate(parameters, neg)
 
     # shared machinery of the concrete classes ---------------------------------------------
@@ -127,7 +136,7 @@ class LogLikelihood(metaclass=abc.ABCMeta):
         with x64_scope():
             return compiled("logdensity")(pars, self._jm, self._data, self._spec, prior)
 
-    def evaluate_model(self, pars):
+    def evaluate_model(self, pars: ArrayLike) -> np.ndarray:
         """The model at ``self.x`` for the free parameters ``pars`` (a NumPy array)."""
         pars = _check_pars(pars, self.npar)
         with x64_scope():
@@ -137,14 +146,14 @@ class LogLikelihood(metaclass=abc.ABCMeta):
         value = finite_or_logmin(self._value(pars))
         return -value if neg else value
 
-    def as_pure(self):
+    def as_pure(self) -> tuple[Callable[..., Array], tuple[Any, ...]]:
         """``(fn, args)``: the log-likelihood as ``fn(params, *args)``, a pure JAX function."""
         return (
             functools.partial(logdensity_pure, spec=self._spec, prior=None),
             (self._jm, self._data),
         )
 
-    def logdensity(self, params):
+    def logdensity(self, params: ArrayLike) -> Array:
         """The log-likelihood of the free ``params`` as a pure JAX scalar (differentiable)."""
         return logdensity_pure(params, self._jm, self._data, self._spec, None)
 
@@ -303,6 +312,8 @@ class Posterior:
         The model (never modified).
     """
 
+    loglikelihood: Any  # set by the subclasses (a LogLikelihood, or a method of a user's)
+
     def __init__(self, x, y, model, **kwargs):
         self.x = x
         self.y = y
@@ -343,7 +354,7 @@ class Posterior:
         """Names of the free parameters, in the order of the parameter vectors."""
         return self.loglikelihood.free_param_names
 
-    def logposterior(self, t0, neg=False):
+    def logposterior(self, t0: ArrayLike, neg: bool = False) -> float:
         """Log-posterior at ``t0`` (``-`` of it if ``neg``); ``-1e16`` where impossible."""
         if not isinstance(self.__dict__.get("loglikelihood"), LogLikelihood):
             return self._generic_logposterior(t0, neg)
@@ -365,10 +376,10 @@ class Posterior:
         lpost = logmin if np.isclose(logpr, logmin) else logpr + loglike
         return -lpost if neg else lpost
 
-    def __call__(self, t0, neg=False):
+    def __call__(self, t0: ArrayLike, neg: bool = False) -> float:
         return self.logposterior(t0, neg=neg)
 
-    def as_pure(self):
+    def as_pure(self) -> tuple[Callable[..., Array], tuple[Any, ...]]:
         """``(fn, args)``: the log-posterior as ``fn(params, *args)``, a pure JAX function."""
         prior = self._prior_or_raise()
         ll = self.loglikelihood
@@ -377,7 +388,7 @@ class Posterior:
             (ll._jm, ll._data),
         )
 
-    def logdensity(self, params):
+    def logdensity(self, params: ArrayLike) -> Array:
         """The log-posterior of the free ``params`` as a pure JAX scalar (differentiable)."""
         fn, args = self.as_pure()
         return fn(params, *args)

@@ -6,8 +6,11 @@ a `JaxModel`: a small immutable pytree whose call ``jm(params, x)`` is a pure fu
 *free* parameters and of ``x``.
 """
 
+from __future__ import annotations
+
 import dataclasses
 import operator
+from typing import TYPE_CHECKING, overload
 
 import jax
 import jax.numpy as jnp
@@ -15,6 +18,12 @@ import numpy as np
 
 from .._config import precision
 from .registry import get_twin
+
+if TYPE_CHECKING:  # jaxtyping is needed by the type checker only (no runtime import)
+    from astropy.modeling import Model
+    from jaxtyping import Array, Float
+
+    from .._typing import ArrayOut, RealArrayLike
 
 __all__ = ["JaxModel", "from_astropy"]
 
@@ -148,7 +157,7 @@ class _Static:
     proxy_names: tuple  # ((name, index), ...) for the tied-callable proxy
     proxy_leaves: tuple  # ((leaf name, ((local name, index), ...)), ...)
     # The astropy template is only used on the host (to_astropy); it does not define equality.
-    template: object = dataclasses.field(compare=False, hash=False, repr=False)
+    template: Model = dataclasses.field(compare=False, hash=False, repr=False)
 
 
 def _evaluate_spec(node, values, x):
@@ -202,6 +211,9 @@ class JaxModel:
     """
 
     __slots__ = ("__weakref__", "_static", "const_values", "p0")
+    _static: _Static
+    const_values: Float[RealArrayLike, " n_const"]  # pytree leaves: traced under jit/vmap
+    p0: Float[RealArrayLike, " k"]
 
     def __init__(self, static, const_values, p0):
         object.__setattr__(self, "_static", static)
@@ -221,34 +233,34 @@ class JaxModel:
 
     # metadata -------------------------------------------------------------------------------
     @property
-    def param_names(self):
+    def param_names(self) -> tuple[str, ...]:
         return self._static.param_names
 
     @property
-    def free_param_names(self):
+    def free_param_names(self) -> tuple[str, ...]:
         return tuple(self._static.param_names[i] for i in self._static.free_index)
 
     @property
-    def fixed_param_names(self):
+    def fixed_param_names(self) -> tuple[str, ...]:
         """Names of the fixed parameters (not tied)."""
         tied = {t[0] for t in self._static.ties}
         return tuple(self._static.param_names[i] for i in self._static.const_index if i not in tied)
 
     @property
-    def tied_param_names(self):
+    def tied_param_names(self) -> tuple[str, ...]:
         """Names of the tied parameters."""
         return tuple(t[1] for t in self._static.ties)
 
     @property
-    def bounds(self):
+    def bounds(self) -> tuple[tuple[float | None, float | None], ...]:
         return self._static.bounds
 
     @property
-    def n_free(self):
+    def n_free(self) -> int:
         return len(self._static.free_index)
 
     @property
-    def clip_to_bounds(self):
+    def clip_to_bounds(self) -> bool:
         return self._static.clip_to_bounds
 
     def __repr__(self):
@@ -256,7 +268,7 @@ class JaxModel:
         return f"JaxModel(free=({names}), n_params={len(self.param_names)})"
 
     # evaluation -----------------------------------------------------------------------------
-    def _check_params(self, params):
+    def _check_params(self, params: Float[RealArrayLike, " k"]) -> Float[Array, " k"]:
         params = jnp.asarray(params)
         if params.ndim != 1 or params.shape[0] != self.n_free:
             raise ValueError(
@@ -309,7 +321,7 @@ class JaxModel:
                 values[index] = result.reshape(())
         return values
 
-    def full_parameters(self, params):
+    def full_parameters(self, params: Float[RealArrayLike, " k"]) -> Float[Array, " p"]:
         """All parameter values (``param_names`` order) for the free ``params``, ties applied.
 
         Examples
@@ -325,7 +337,22 @@ class JaxModel:
         params = self._check_params(params)
         return jnp.stack([jnp.asarray(v, dtype=params.dtype) for v in self._values(params)])
 
-    def __call__(self, params, x):
+    # the precision policy, for type checkers: JAX in, JAX out; only NumPy in, NumPy out
+    @overload
+    def __call__(
+        self, params: Float[Array, " k"], x: Float[RealArrayLike, " *shape"]
+    ) -> Float[Array, " *shape"]: ...
+    @overload
+    def __call__(
+        self, params: Float[RealArrayLike, " k"], x: Float[Array, " *shape"]
+    ) -> Float[Array, " *shape"]: ...
+    @overload
+    def __call__(
+        self, params: Float[RealArrayLike, " k"], x: Float[RealArrayLike, " *shape"]
+    ) -> Float[ArrayOut, " *shape"]: ...
+    def __call__(
+        self, params: Float[RealArrayLike, " k"], x: Float[RealArrayLike, " *shape"]
+    ) -> Float[ArrayOut, " *shape"]:
         """Evaluate the model at ``x`` for the free parameters ``params``.
 
         Parameters
@@ -347,7 +374,7 @@ class JaxModel:
             x = jnp.asarray(x) if prec.dtype is None else prec.asarray(x)
             return prec.output(_evaluate_spec(self._static.spec, self._values(params), x))
 
-    def to_astropy(self, params):
+    def to_astropy(self, params: Float[RealArrayLike, " k"]) -> Model:
         """Return a new astropy model with the free parameters set to ``params``.
 
         The model given to `from_astropy` is never modified: this works on a copy. Tied
@@ -427,7 +454,7 @@ def _resolve(node, index_of_leaf):
     return ("op", op, _resolve(left, index_of_leaf), _resolve(right, index_of_leaf))
 
 
-def from_astropy(model, *, clip_to_bounds=False):
+def from_astropy(model: Model, *, clip_to_bounds: bool = False) -> JaxModel:
     """Turn an astropy model into a pure, differentiable `JaxModel`.
 
     Parameters
@@ -480,7 +507,7 @@ def from_astropy(model, *, clip_to_bounds=False):
             f"from_astropy supports single models, not model sets (n_models={len(model)})"
         )
     template = model.copy()
-    leaves = []
+    leaves: list = []
     raw_spec = _walk(template, leaves)
 
     param_names = tuple(template.param_names)

@@ -14,11 +14,20 @@ Stingray's, importing them does not switch on ``jax_enable_x64``. Branches use t
 overflow to NaN in the branch not taken.
 """
 
+from __future__ import annotations
+
 import functools
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import jax.numpy as jnp
 
 from .._config import numpy_float64
+
+if TYPE_CHECKING:  # jaxtyping is needed by the type checker only (no runtime import)
+    from jaxtyping import Float
+
+    from .._typing import ArrayOut, RealArrayLike
 
 __all__ = [
     "MEAN_PARAMETERS",
@@ -48,7 +57,9 @@ def _components(*params):
 
 
 @numpy_float64
-def gaussian(t, A, t0, sig):
+def gaussian(
+    t: Float[RealArrayLike, " *shape"], A: RealArrayLike, t0: RealArrayLike, sig: RealArrayLike
+) -> Float[ArrayOut, " *shape"]:
     r"""Gaussian flare(s), Stingray's ``gpmodeling`` ``gaussian`` mean.
 
     .. math::
@@ -79,7 +90,9 @@ def gaussian(t, A, t0, sig):
 
 
 @numpy_float64
-def exponential(t, A, t0, sig):
+def exponential(
+    t: Float[RealArrayLike, " *shape"], A: RealArrayLike, t0: RealArrayLike, sig: RealArrayLike
+) -> Float[ArrayOut, " *shape"]:
     r"""Symmetric exponential flare(s), Stingray's ``gpmodeling`` ``exponential`` mean.
 
     .. math::
@@ -111,7 +124,7 @@ def exponential(t, A, t0, sig):
 
 
 @numpy_float64
-def constant(t, A):
+def constant(t: Float[RealArrayLike, " *shape"], A: RealArrayLike) -> Float[ArrayOut, " *shape"]:
     r"""Constant mean, Stingray's ``gpmodeling`` ``constant`` mean.
 
     .. math::
@@ -140,7 +153,13 @@ def constant(t, A):
 
 
 @numpy_float64
-def skew_gaussian(t, A, t0, sig1, sig2):
+def skew_gaussian(
+    t: Float[RealArrayLike, " *shape"],
+    A: RealArrayLike,
+    t0: RealArrayLike,
+    sig1: RealArrayLike,
+    sig2: RealArrayLike,
+) -> Float[ArrayOut, " *shape"]:
     r"""Skewed Gaussian flare(s), Stingray's ``gpmodeling`` ``skew_gaussian`` mean.
 
     .. math::
@@ -185,7 +204,13 @@ def skew_gaussian(t, A, t0, sig1, sig2):
 
 
 @numpy_float64
-def skew_exponential(t, A, t0, sig1, sig2):
+def skew_exponential(
+    t: Float[RealArrayLike, " *shape"],
+    A: RealArrayLike,
+    t0: RealArrayLike,
+    sig1: RealArrayLike,
+    sig2: RealArrayLike,
+) -> Float[ArrayOut, " *shape"]:
     r"""Skewed exponential flare(s), Stingray's ``gpmodeling`` ``skew_exponential`` mean.
 
     .. math::
@@ -226,7 +251,13 @@ def skew_exponential(t, A, t0, sig1, sig2):
 
 
 @numpy_float64
-def fred(t, A, t0, delta, phi):
+def fred(
+    t: Float[RealArrayLike, " *shape"],
+    A: RealArrayLike,
+    t0: RealArrayLike,
+    delta: RealArrayLike,
+    phi: RealArrayLike,
+) -> Float[ArrayOut, " *shape"]:
     r"""Fast-rise exponential-decay flare(s), Stingray's ``gpmodeling`` ``fred`` mean.
 
     .. math::
@@ -264,7 +295,7 @@ def fred(t, A, t0, delta, phi):
     )
 
 
-_MEANS = {
+_MEANS: dict[str, Callable[..., Any]] = {
     "gaussian": gaussian,
     "exponential": exponential,
     "constant": constant,
@@ -274,7 +305,9 @@ _MEANS = {
 }
 
 
-def get_mean(mean_type, mean_params):
+def get_mean(
+    mean_type: str, mean_params: Mapping[str, RealArrayLike]
+) -> Callable[[Float[RealArrayLike, " *shape"]], Float[ArrayOut, " *shape"]]:
     """Return the mean function ``mean(t)``, as Stingray's ``gpmodeling.get_mean``.
 
     Parameters

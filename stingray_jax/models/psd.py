@@ -10,12 +10,21 @@ The functions are pure ``jax.numpy`` code: they work in the dtype they are given
 ``where``" pattern so that gradients stay finite wherever the value is finite.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from .._config import numpy_float64, preserve_global_state
 from .registry import register
+
+if TYPE_CHECKING:  # jaxtyping is needed by the type checker only (no runtime import)
+    from jaxtyping import Float
+
+    from .._typing import ArrayOut, RealArrayLike
 
 with preserve_global_state():  # astropy's import chain adds warning filters
     from astropy.modeling import models as _am
@@ -59,7 +68,12 @@ def _pow_jvp(primals, tangents):
 
 @register(_am.Lorentz1D)
 @numpy_float64
-def lorentz(x, amplitude, x_0, fwhm):
+def lorentz(
+    x: Float[RealArrayLike, " *shape"],
+    amplitude: RealArrayLike,
+    x_0: RealArrayLike,
+    fwhm: RealArrayLike,
+) -> Float[ArrayOut, " *shape"]:
     r"""Lorentzian, the twin of ``astropy.modeling.models.Lorentz1D``.
 
     .. math::
@@ -93,7 +107,12 @@ def lorentz(x, amplitude, x_0, fwhm):
 
 @register(_am.PowerLaw1D)
 @numpy_float64
-def power_law(x, amplitude, x_0, alpha):
+def power_law(
+    x: Float[RealArrayLike, " *shape"],
+    amplitude: RealArrayLike,
+    x_0: RealArrayLike,
+    alpha: RealArrayLike,
+) -> Float[ArrayOut, " *shape"]:
     r"""Power law, the twin of ``astropy.modeling.models.PowerLaw1D``.
 
     .. math::
@@ -130,7 +149,13 @@ def power_law(x, amplitude, x_0, alpha):
 
 @register(_am.BrokenPowerLaw1D)
 @numpy_float64
-def broken_power_law(x, amplitude, x_break, alpha_1, alpha_2):
+def broken_power_law(
+    x: Float[RealArrayLike, " *shape"],
+    amplitude: RealArrayLike,
+    x_break: RealArrayLike,
+    alpha_1: RealArrayLike,
+    alpha_2: RealArrayLike,
+) -> Float[ArrayOut, " *shape"]:
     r"""Sharply broken power law, the twin of ``astropy.modeling.models.BrokenPowerLaw1D``.
 
     .. math::
@@ -171,7 +196,14 @@ _SBPL_THRESHOLD = 30.0  # astropy's threshold on log(t): exp(30) ~ 1e13
 
 @register(_am.SmoothlyBrokenPowerLaw1D)
 @numpy_float64
-def smoothly_broken_power_law(x, amplitude, x_break, alpha_1, alpha_2, delta):
+def smoothly_broken_power_law(
+    x: Float[RealArrayLike, " *shape"],
+    amplitude: RealArrayLike,
+    x_break: RealArrayLike,
+    alpha_1: RealArrayLike,
+    alpha_2: RealArrayLike,
+    delta: RealArrayLike,
+) -> Float[ArrayOut, " *shape"]:
     r"""Smoothly broken power law, the twin of ``astropy.modeling.models.SmoothlyBrokenPowerLaw1D``.
 
     .. math::
@@ -233,7 +265,9 @@ def smoothly_broken_power_law(x, amplitude, x_break, alpha_1, alpha_2, delta):
 
 @register(_am.Const1D)
 @numpy_float64
-def constant(x, amplitude):
+def constant(
+    x: Float[RealArrayLike, " *shape"], amplitude: RealArrayLike
+) -> Float[ArrayOut, " *shape"]:
     r"""Constant, the twin of ``astropy.modeling.models.Const1D``.
 
     .. math::
@@ -264,7 +298,12 @@ def constant(x, amplitude):
 
 @register(_am.Gaussian1D)
 @numpy_float64
-def gaussian(x, amplitude, mean, stddev):
+def gaussian(
+    x: Float[RealArrayLike, " *shape"],
+    amplitude: RealArrayLike,
+    mean: RealArrayLike,
+    stddev: RealArrayLike,
+) -> Float[ArrayOut, " *shape"]:
     r"""Gaussian, the twin of ``astropy.modeling.models.Gaussian1D``.
 
     .. math::
@@ -297,7 +336,13 @@ def gaussian(x, amplitude, mean, stddev):
 
 @register(_am.ExponentialCutoffPowerLaw1D)
 @numpy_float64
-def exponential_cutoff_power_law(x, amplitude, x_0, alpha, x_cutoff):
+def exponential_cutoff_power_law(
+    x: Float[RealArrayLike, " *shape"],
+    amplitude: RealArrayLike,
+    x_0: RealArrayLike,
+    alpha: RealArrayLike,
+    x_cutoff: RealArrayLike,
+) -> Float[ArrayOut, " *shape"]:
     r"""Power law with an exponential cutoff (``astropy...ExponentialCutoffPowerLaw1D``).
 
     .. math::
@@ -333,7 +378,13 @@ def exponential_cutoff_power_law(x, amplitude, x_0, alpha, x_cutoff):
 
 @register(_am.LogParabola1D)
 @numpy_float64
-def log_parabola(x, amplitude, x_0, alpha, beta):
+def log_parabola(
+    x: Float[RealArrayLike, " *shape"],
+    amplitude: RealArrayLike,
+    x_0: RealArrayLike,
+    alpha: RealArrayLike,
+    beta: RealArrayLike,
+) -> Float[ArrayOut, " *shape"]:
     r"""Log-parabola (curved power law), the twin of ``astropy.modeling.models.LogParabola1D``.
 
     .. math::
@@ -370,7 +421,9 @@ def log_parabola(x, amplitude, x_0, alpha, beta):
 
 @register(_am.Linear1D)
 @numpy_float64
-def linear(x, slope, intercept):
+def linear(
+    x: Float[RealArrayLike, " *shape"], slope: RealArrayLike, intercept: RealArrayLike
+) -> Float[ArrayOut, " *shape"]:
     r"""Straight line, the twin of ``astropy.modeling.models.Linear1D``.
 
     .. math::

@@ -6,11 +6,17 @@ with :func:`register`; third-party packages ship theirs through the entry-point 
 ``stingray_jax.models``, which is loaded lazily, on the first lookup.
 """
 
+from __future__ import annotations
+
 import dataclasses
 import importlib.metadata
 import inspect
 import types
 import warnings
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -41,8 +47,8 @@ class Twin:
         instance but are not parameters (``Polynomial1D``'s ``domain`` and ``window``).
     """
 
-    function: object
-    static: object = None
+    function: Callable[..., Any]
+    static: Callable[[Any], dict] | None = None
 
 
 _REGISTRY: dict[type, Twin] = {}
@@ -79,7 +85,9 @@ def _check_signature(astropy_cls, function):
         )
 
 
-def register(astropy_cls, *, static=None):
+def register(
+    astropy_cls: type, *, static: Callable[[Any], dict] | None = None
+) -> Callable[[_F], _F]:
     """Register a JAX twin for an astropy model class (use as a decorator).
 
     Parameters
@@ -156,7 +164,7 @@ def _distribution_name(entry_point):
     return entry_point.value.split(":")[0].split(".")[0]
 
 
-def load_plugins(force=False):
+def load_plugins(force: bool = False) -> None:
     """Load every ``stingray_jax.models`` entry point (once, unless ``force``).
 
     An entry point names a module (importing it runs its ``@register`` decorators) or a
@@ -207,7 +215,7 @@ def _unregistered_message(cls):
     )
 
 
-def get_twin(astropy_cls):
+def get_twin(astropy_cls: type) -> Twin:
     """Return the `Twin` registered for ``astropy_cls``.
 
     Parent classes are searched while ``evaluate`` is inherited unchanged. Entry-point plugins
@@ -232,12 +240,12 @@ def get_twin(astropy_cls):
     raise TypeError(_unregistered_message(astropy_cls))
 
 
-def get_registered(astropy_cls):
+def get_registered(astropy_cls: type) -> Twin | None:
     """The `Twin` registered for exactly ``astropy_cls``, or None (no plugin loading)."""
     return _REGISTRY.get(astropy_cls)
 
 
-def registered_models():
+def registered_models() -> dict[type, Callable[..., Any]]:
     """Return a dict ``{astropy class: twin function}`` of every registered model.
 
     Examples

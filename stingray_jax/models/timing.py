@@ -24,13 +24,21 @@ zero-centred Lorentzian and close to :math:`r^2` for a narrow QPO. This is also 
 of van Straaten et al. (2002, ApJ 568, 912) and Pottschmidt et al. (2003, A&A 407, 1039).
 """
 
+from __future__ import annotations
+
 import functools
+from typing import TYPE_CHECKING
 
 import jax.numpy as jnp
 import numpy as np
 
 from .._config import numpy_float64, preserve_global_state
 from .registry import get_registered, register
+
+if TYPE_CHECKING:  # jaxtyping is needed by the type checker only (no runtime import)
+    from jaxtyping import Float
+
+    from .._typing import ArrayOut, RealArrayLike
 
 with preserve_global_state():
     from astropy.modeling import Fittable1DModel, Parameter
@@ -94,7 +102,9 @@ class ZeroCenteredLorentz1D(Fittable1DModel):
 
 @register(ZeroCenteredLorentz1D)
 @numpy_float64
-def zero_centered_lorentz(x, rms, delta):
+def zero_centered_lorentz(
+    x: Float[RealArrayLike, " *shape"], rms: RealArrayLike, delta: RealArrayLike
+) -> Float[ArrayOut, " *shape"]:
     r"""JAX twin of `ZeroCenteredLorentz1D`.
 
     .. math::
@@ -173,7 +183,9 @@ class QPOLorentz1D(Fittable1DModel):
 
 @register(QPOLorentz1D)
 @numpy_float64
-def qpo_lorentz(x, rms, nu0, q):
+def qpo_lorentz(
+    x: Float[RealArrayLike, " *shape"], rms: RealArrayLike, nu0: RealArrayLike, q: RealArrayLike
+) -> Float[ArrayOut, " *shape"]:
     r"""JAX twin of `QPOLorentz1D`.
 
     .. math::
@@ -260,7 +272,13 @@ class BendingPowerLaw1D(Fittable1DModel):
 
 @register(BendingPowerLaw1D)
 @numpy_float64
-def bending_power_law(x, amplitude, x_break, alpha_1, alpha_2):
+def bending_power_law(
+    x: Float[RealArrayLike, " *shape"],
+    amplitude: RealArrayLike,
+    x_break: RealArrayLike,
+    alpha_1: RealArrayLike,
+    alpha_2: RealArrayLike,
+) -> Float[ArrayOut, " *shape"]:
     r"""JAX twin of `BendingPowerLaw1D`.
 
     .. math::
@@ -301,7 +319,7 @@ def _harmonics(xp, x, rms, nu0, q, *harmonic_rms):
     return total
 
 
-def qpo_harmonics_model(n_harmonics):
+def qpo_harmonics_model(n_harmonics: int) -> type[Fittable1DModel]:
     r"""Return the astropy class of a QPO Lorentzian plus ``n_harmonics`` harmonics.
 
     The class has the parameters ``rms, nu0, q`` of the fundamental and ``rms_2, ...,
@@ -375,7 +393,13 @@ def _harmonics_class(n_harmonics):
 
 
 @numpy_float64
-def qpo_harmonics(x, rms, nu0, q, *harmonic_rms):
+def qpo_harmonics(
+    x: Float[RealArrayLike, " *shape"],
+    rms: RealArrayLike,
+    nu0: RealArrayLike,
+    q: RealArrayLike,
+    *harmonic_rms: RealArrayLike,
+) -> Float[ArrayOut, " *shape"]:
     r"""JAX twin of the `qpo_harmonics_model` classes: a QPO plus harmonics sharing :math:`Q`.
 
     .. math::

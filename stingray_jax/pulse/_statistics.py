@@ -23,11 +23,18 @@ Two kernels:
   no binning, no interpolation).
 """
 
+from __future__ import annotations
+
 import functools
+from typing import TYPE_CHECKING
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+
+if TYPE_CHECKING:  # jaxtyping is needed by the type checker only (no runtime import)
+    from jax import Array
+    from jaxtyping import Bool, Float, Int
 
 __all__ = [
     "exposure_profile",
@@ -42,7 +49,14 @@ def _is_power_of_two(n):
     return n > 0 and (n & (n - 1)) == 0
 
 
-def phase_bins(times, times2h, frequency, fdot, nbin, rule="floor"):
+def phase_bins(
+    times: Float[Array, " n_events"],
+    times2h: Float[Array, " n_events"],
+    frequency: Float[Array, ""] | float,
+    fdot: Float[Array, ""] | float,
+    nbin: int,
+    rule: str = "floor",
+) -> tuple[Int[Array, " n_events"], Bool[Array, " n_events"]]:
     """Profile bin of each event for one trial, as Stingray assigns it.
 
     Parameters
@@ -78,7 +92,12 @@ def phase_bins(times, times2h, frequency, fdot, nbin, rule="floor"):
     return b, inside
 
 
-def exposure_profile(start_phase, stop_phase, gti_phases, nbin):
+def exposure_profile(
+    start_phase: Float[Array, ""] | float,
+    stop_phase: Float[Array, ""] | float,
+    gti_phases: Float[Array, "n_gti 2"],
+    nbin: int,
+) -> Float[Array, " nbin"]:
     """Relative exposure of each phase bin (Stingray's ``phase_exposure`` with period 1).
 
     Parameters
@@ -119,7 +138,9 @@ def exposure_profile(start_phase, stop_phase, gti_phases, nbin):
     return expo / jnp.max(expo)
 
 
-def profile_statistic(profile, statistic, nharm=2):
+def profile_statistic(
+    profile: Float[Array, "*batch nbin"], statistic: str, nharm: int = 2
+) -> Float[Array, "*batch"]:
     """Z^2_n (binned, Bachetti et al. 2021) or epoch-folding statistic of one profile.
 
     ``profile`` has shape ``(..., nbin)``. For ``"z2"``:
@@ -172,21 +193,21 @@ def _profile_one(times, times2h, weights, f, fd, nbin, rule, event_chunk):
     static_argnames=("nbin", "nharm", "statistic", "rule", "event_chunk", "trial_batch", "expo"),
 )
 def folded_search(
-    times,
-    times2h,
-    weights,
-    frequencies,
-    fdots,
-    expo_args=None,
+    times: Float[Array, " n_events"],
+    times2h: Float[Array, " n_events"],
+    weights: Float[Array, " n_events"],
+    frequencies: Float[Array, " n_trials"],
+    fdots: Float[Array, " n_trials"],
+    expo_args: tuple | None = None,
     *,
-    nbin=128,
-    nharm=2,
-    statistic="z2",
-    rule="floor",
-    event_chunk=None,
-    trial_batch=1,
-    expo=False,
-):
+    nbin: int = 128,
+    nharm: int = 2,
+    statistic: str = "z2",
+    rule: str = "floor",
+    event_chunk: int | None = None,
+    trial_batch: int = 1,
+    expo: bool = False,
+) -> Float[Array, " n_trials"]:
     """Statistic of the folded profile at every trial ``(frequencies[i], fdots[i])``.
 
     Parameters
@@ -229,7 +250,16 @@ def folded_search(
 
 
 @functools.partial(jax.jit, static_argnames=("nharm", "trial_batch"))
-def z_n_events_search(times, times2h, weights, frequencies, fdots, *, nharm=2, trial_batch=1):
+def z_n_events_search(
+    times: Float[Array, " n_events"],
+    times2h: Float[Array, " n_events"],
+    weights: Float[Array, " n_events"],
+    frequencies: Float[Array, " n_trials"],
+    fdots: Float[Array, " n_trials"],
+    *,
+    nharm: int = 2,
+    trial_batch: int = 1,
+) -> Float[Array, " n_trials"]:
     """Unbinned Z^2_n (Buccheri et al. 1983) at every trial, one ``sincos`` per event and trial.
 
     ``2 / sum(w) * sum_k |sum_i w_i exp(2 pi i k phi_i)|^2`` with

@@ -14,11 +14,22 @@ Stingray's fast path (no ``weights`` array, no ``expocorr``) bins with ``floor(p
 its slow path with ``numpy.histogram``; both rules are reproduced.
 """
 
+from __future__ import annotations
+
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .._config import x64_scope
+
+if TYPE_CHECKING:  # jaxtyping is needed by the type checker only (no runtime import)
+    from jaxtyping import Float
+
+    from .._typing import RealArrayLike
+
+    #: ``(fgrid, stats)``, or ``(fgrid, fdgrid, stats)`` for several fdots (as Stingray)
+    SearchResult = tuple[np.ndarray, np.ndarray] | tuple[np.ndarray, np.ndarray, np.ndarray]
 from ._statistics import (
     folded_search,
     z_n_events_nufft,
@@ -301,20 +312,20 @@ def _events_stats(tj, t2j, wj, fgrid, fdgrid, nharm, trial_batch, n_pad):
 
 
 def z_n_search(
-    times,
-    frequencies,
-    nharm=4,
-    nbin=128,
-    segment_size=np.inf,
-    expocorr=False,
-    weights=1,
-    gti=None,
-    fdots=0,
+    times: Float[RealArrayLike, " n_events"],
+    frequencies: Float[RealArrayLike, " n_freq"],
+    nharm: int = 4,
+    nbin: int = 128,
+    segment_size: float = np.inf,
+    expocorr: bool = False,
+    weights: Float[RealArrayLike, "#n_events"] = 1,
+    gti: Float[RealArrayLike, "n_gti 2"] | None = None,
+    fdots: Float[RealArrayLike, "#n_fdot"] = 0,
     *,
-    method="fold",
-    event_chunk=None,
-    trial_batch=None,
-):
+    method: str = "fold",
+    event_chunk: int | None = None,
+    trial_batch: int | None = None,
+) -> SearchResult:
     """Z^2_n statistics at trial frequencies (and frequency derivatives) in photon data.
 
     Drop-in for ``stingray.pulse.search.z_n_search``: the events are folded into ``nbin``
@@ -389,18 +400,18 @@ def z_n_search(
 
 
 def epoch_folding_search(
-    times,
-    frequencies,
-    nbin=128,
-    segment_size=np.inf,
-    expocorr=False,
-    gti=None,
-    weights=1,
-    fdots=0,
+    times: Float[RealArrayLike, " n_events"],
+    frequencies: Float[RealArrayLike, " n_freq"],
+    nbin: int = 128,
+    segment_size: float = np.inf,
+    expocorr: bool = False,
+    gti: Float[RealArrayLike, "n_gti 2"] | None = None,
+    weights: Float[RealArrayLike, "#n_events"] = 1,
+    fdots: Float[RealArrayLike, "#n_fdot"] = 0,
     *,
-    event_chunk=None,
-    trial_batch=None,
-):
+    event_chunk: int | None = None,
+    trial_batch: int | None = None,
+) -> SearchResult:
     """Epoch-folding statistic (Leahy et al. 1983) at trial frequencies in photon data.
 
     Drop-in for ``stingray.pulse.search.epoch_folding_search`` (same arguments and return
