@@ -97,8 +97,15 @@ html_theme_options = {
     "logo": {"text": project},
     "navbar_align": "left",
     "header_links_before_dropdown": 3,
+    # API pages list their methods in "On this page" (one level below the class).
+    "show_toc_level": 2,
 }
-html_sidebars = {"**": ["sidebar-nav-bs"]}
+# Every page is a top-level entry of the table of contents, so the theme's section navigation
+# (the children of the current top-level page) was empty: the sidebar shows the whole table.
+templates_path = ["_templates"]
+html_sidebars = {"**": ["sidebar-globaltoc"]}
+# Long names wrap in the sidebars; wide signatures scroll inside the article.
+html_css_files = ["stingray_jax.css"]
 
 # Gallery of extension examples (docs/examples/*.py). Added here once a page exists, so the
 # build never depends on an empty gallery.
