@@ -41,6 +41,9 @@ _LAZY_ATTRIBUTES: dict[str, str] = {
     "DynamicalCrossspectrum": "stingray_jax.crossspectrum",
     "LombScarglePowerspectrum": "stingray_jax.lombscargle",
     "LombScargleCrossspectrum": "stingray_jax.lombscargle",
+    # JAX's persistent compilation cache, opt-in (the command line turns it on).
+    "enable_compilation_cache": "stingray_jax._compilation_cache",
+    "disable_compilation_cache": "stingray_jax._compilation_cache",
 }
 
 # Submodules of this package that ``stingray_jax.<name>`` resolves without an explicit import.

@@ -15,6 +15,11 @@ Sub-commands:
     Z^2_n (or epoch-folding) pulsation search of an event file; prints the best candidates
     with their false-alarm probabilities.
 
+``fit`` and ``zsearch`` keep JAX's compiled programs on disk (the persistent compilation
+cache, in :func:`stingray_jax.enable_compilation_cache`'s default location,
+``$STINGRAY_JAX_CACHE_DIR`` or ``~/.cache/stingray_jax/jax``), so that a second run does not
+compile again; ``--no-cache`` turns that off.
+
 Later capabilities add ``fit``, ``sample`` and ``batch`` sub-commands by extending
 :func:`build_parser`.
 """
@@ -97,11 +102,16 @@ def build_parser():
     )
     p_info.set_defaults(func=lambda args: info())
     from ._cli_fit import add_fit_parser
-
-    add_fit_parser(sub)
     from ._cli_zsearch import add_zsearch_parser
 
-    add_zsearch_parser(sub)
+    for compiling in (add_fit_parser(sub), add_zsearch_parser(sub)):
+        compiling.add_argument(
+            "--no-cache",
+            action="store_true",
+            help="do not keep compiled programs on disk (default: keep them in "
+            "$STINGRAY_JAX_CACHE_DIR or ~/.cache/stingray_jax/jax, so a second run starts "
+            "faster)",
+        )
     return parser
 
 
@@ -112,12 +122,22 @@ def main(argv=None):
     if getattr(args, "func", None) is None:
         parser.print_help()
         return 2
+    cache = getattr(args, "no_cache", True) is False
     try:
+        if cache:  # for this command only: main() called from Python leaves JAX as it was
+            from ._compilation_cache import enable_compilation_cache
+
+            enable_compilation_cache()
         args.func(args)
     except (ValueError, TypeError, OSError, RuntimeError) as exc:
         # User errors (bad files, bad options) get one clear line, not a traceback.
         print(f"stingray-jax {args.command}: error: {exc}", file=sys.stderr)
         return 1
+    finally:
+        if cache:
+            from ._compilation_cache import disable_compilation_cache
+
+            disable_compilation_cache()
     return 0
 
 

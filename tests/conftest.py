@@ -7,13 +7,20 @@
   ``x64`` fixture, which enables it in a scope (the global flag is untouched); every test checks
   that the global flag is the same after it as before. ``JAX_ENABLE_X64=1`` in the environment
   (tox's ``-x64`` factor) runs the whole suite in float64 instead.
+- The command line keeps compiled programs in a persistent cache; the suite points it at a
+  temporary directory (``STINGRAY_JAX_CACHE_DIR``), never at the user's ``~/.cache``, and checks
+  that no test leaves JAX's cache setting changed.
 """
 
 import os
+import tempfile
 
 _DEVICE_FLAG = "--xla_force_host_platform_device_count"
 if _DEVICE_FLAG not in os.environ.get("XLA_FLAGS", ""):
     os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {_DEVICE_FLAG}=4".strip()
+
+_CACHE_TMP = tempfile.TemporaryDirectory(prefix="stingray_jax_test_cache_")
+os.environ["STINGRAY_JAX_CACHE_DIR"] = _CACHE_TMP.name
 
 import jax  # noqa: E402  (must come after XLA_FLAGS is set)
 import numpy as np  # noqa: E402
@@ -36,6 +43,20 @@ def _global_x64_unchanged():
     if after != before:
         jax.config.update("jax_enable_x64", before)  # do not poison the following tests
         pytest.fail(f"jax_enable_x64 changed from {before} to {after} during the test")
+
+
+@pytest.fixture(autouse=True)
+def _compilation_cache_unchanged():
+    """No test may leave JAX's persistent compilation cache turned on (or moved)."""
+    before = jax.config.jax_compilation_cache_dir
+    yield
+    after = jax.config.jax_compilation_cache_dir
+    if after != before:
+        from stingray_jax import disable_compilation_cache
+
+        disable_compilation_cache()
+        jax.config.update("jax_compilation_cache_dir", before)
+        pytest.fail(f"jax_compilation_cache_dir changed from {before!r} to {after!r}")
 
 
 @pytest.fixture
