@@ -10,8 +10,14 @@
 - The command line keeps compiled programs in a persistent cache; the suite points it at a
   temporary directory (``STINGRAY_JAX_CACHE_DIR``), never at the user's ``~/.cache``, and checks
   that no test leaves JAX's cache setting changed.
+- Compiled programs are released after each test module (``jax.clear_caches()``). Every XLA CPU
+  executable holds about three memory mappings until it is freed, and the whole suite compiles
+  enough programs to pass Linux's default limit of 65530 mappings per process
+  (``vm.max_map_count``): XLA then crashed with a segmentation fault while compiling, in
+  tests/test_simulate_emmanoulopoulos.py under ``pytest --cov`` (CI, 2026-12-02).
 """
 
+import gc
 import os
 import tempfile
 
@@ -25,6 +31,14 @@ os.environ["STINGRAY_JAX_CACHE_DIR"] = _CACHE_TMP.name
 import jax  # noqa: E402  (must come after XLA_FLAGS is set)
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _release_compiled_programs():
+    """Free the compiled programs of a test module when it ends (see the module docstring)."""
+    yield
+    jax.clear_caches()
+    gc.collect()
 
 
 @pytest.fixture
