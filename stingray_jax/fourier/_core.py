@@ -599,8 +599,8 @@ def avg_pds_batch(
     it is not identically zero (Stingray skips all-zero segments too). Per segment, the recipe
     of ``stingray.fourier.avg_pds_from_iterable`` is applied (FFT, positive frequencies,
     normalisation with the common mean or per segment). Everything runs in one jitted, vmapped
-    call: no Python loop over light curves, and no recompilation for a new batch of the same
-    shape.
+    call (the FFT too, unless ``fft`` picks the host FFT): no Python loop over light curves,
+    and no recompilation for a new batch of the same shape.
 
     Parameters
     ----------
@@ -623,6 +623,16 @@ def avg_pds_batch(
         Working precision. By default NumPy input is computed in float64 (whatever JAX's
         global ``jax_enable_x64`` flag) and returned as NumPy arrays, and JAX arrays keep
         their dtype.
+    fft : {"auto", "xla", "host"}, default "auto"
+        Where the per-segment FFTs run. ``"xla"``: inside the compiled JAX call (any backend,
+        traceable). ``"host"``: ``scipy.fft`` with one thread per available CPU on a NumPy
+        copy of the segments, the complex transform then goes through the same JAX
+        normalisation and averaging; concrete input only (it raises ``ValueError`` under
+        ``jit``, ``vmap`` or ``grad``). ``"auto"`` uses the host FFT when no argument is
+        traced, the default backend is the CPU and ``fluxes`` holds at least 2**THRESH values
+        (``n_lightcurves * n_bins``; below that XLA is as fast or faster), XLA otherwise: a
+        gradient through this function always takes the XLA path. Both give the same powers
+        to rounding (1e-12 relative in float64, 1e-5 in float32).
 
     Returns
     -------
@@ -636,7 +646,8 @@ def avg_pds_batch(
     ValueError
         For non-positive ``dt``, non-finite fluxes, fewer than two bins, a bad ``norm``, or a
         ``segment_size`` that is not a positive finite number, holds fewer than two bins or is
-        longer than the light curves.
+        longer than the light curves; for an unknown ``fft``, or ``fft="host"`` with a traced
+        argument.
 
     Examples
     --------
@@ -696,6 +707,9 @@ def avg_cs_batch(
         ``"all"`` (complex), ``"real"`` or ``"abs"``.
     dtype : {None, "float32", "float64"}, optional
         Working precision, as in `avg_pds_batch` (NumPy input: float64 by default).
+    fft : {"auto", "xla", "host"}, default "auto"
+        Where the FFTs run, as in `avg_pds_batch` (``"auto"``: a host ``scipy.fft`` for
+        concrete input on the CPU from 2**THRESH values per channel, XLA otherwise).
 
     Returns
     -------

@@ -31,6 +31,8 @@ HOST_FFT_MIN_SIZE = 2**20
 
 # JAX's CPU client aliases a NumPy buffer (no copy) when its data is aligned to this many bytes.
 _ALIGN = 64
+# Output bytes transformed per scipy.fft call (see host_segment_fft).
+_CHUNK_BYTES = 4 * 2**20
 
 
 def host_workers() -> int:
@@ -88,17 +90,13 @@ def choose_fft(fft: str, fluxes: Array, *others: object) -> str:
     return "host" if fluxes.size >= HOST_FFT_MIN_SIZE else "xla"
 
 
-def _to_jax(x: np.ndarray) -> Array:
-    """``x`` as a JAX array on the default device, without a copy where JAX allows it."""
-    if x.ctypes.data % _ALIGN:
-        # scipy's output is 16-byte aligned; JAX copies such a buffer in a slow path: one fast
-        # NumPy copy into an aligned buffer lets it alias the data instead.
-        buf = np.empty(x.nbytes + _ALIGN, dtype=np.uint8)
-        offset = -buf.ctypes.data % _ALIGN
-        aligned = buf[offset : offset + x.nbytes].view(x.dtype).reshape(x.shape)
-        np.copyto(aligned, x)
-        x = aligned
-    return jax.device_put(x)
+def _aligned_empty(shape, dtype):
+    """An uninitialised NumPy array whose data JAX's CPU client can alias (no copy)."""
+    dtype = np.dtype(dtype)
+    nbytes = int(np.prod(shape)) * dtype.itemsize
+    buf = np.empty(nbytes + _ALIGN, dtype=np.uint8)
+    offset = -buf.ctypes.data % _ALIGN
+    return buf[offset : offset + nbytes].view(dtype).reshape(shape)
 
 
 def host_segment_fft(fluxes: Array, mask: Array | None, n_seg_bin: int) -> Array:
@@ -109,6 +107,11 @@ def host_segment_fft(fluxes: Array, mask: Array | None, n_seg_bin: int) -> Array
     input (``n_seg_bin // 2 + 1`` bins), ``fft`` for complex input (``n_seg_bin`` bins). The
     dtype is kept (float32 gives complex64). ``fluxes`` and ``mask`` must be concrete.
 
+    The light curves are transformed a few at a time (chunks of about `_CHUNK_BYTES` of
+    output, which stay in the cache and in the allocator's reused memory) into one buffer that
+    JAX then uses without copying it: on the development machine this saved ~15% of the host
+    path over one ``rfft`` of the whole batch plus a copy.
+
     Returns
     -------
     ft : jax.Array, shape (n_lightcurves, n_seg, n_freq)
@@ -116,12 +119,21 @@ def host_segment_fft(fluxes: Array, mask: Array | None, n_seg_bin: int) -> Array
     import scipy.fft
 
     x = np.asarray(fluxes)  # a view of the CPU buffer
+    m = None if mask is None else np.asarray(mask)
     n_lc, n_bins = x.shape
     n_seg = n_bins // n_seg_bin
     used = n_seg * n_seg_bin
-    segs = x[:, :used].reshape(n_lc, n_seg, n_seg_bin)
-    if mask is not None:
-        m = np.asarray(mask)[:, :used].reshape(n_lc, n_seg, n_seg_bin)
-        segs = np.where(m, segs, segs.dtype.type(0))
-    transform = scipy.fft.fft if np.iscomplexobj(segs) else scipy.fft.rfft
-    return _to_jax(transform(segs, axis=-1, workers=host_workers()))
+    complex_in = np.iscomplexobj(x)
+    transform = scipy.fft.fft if complex_in else scipy.fft.rfft
+    n_freq = n_seg_bin if complex_in else n_seg_bin // 2 + 1
+    out_dtype = np.result_type(x.dtype, np.complex64)
+    out = _aligned_empty((n_lc, n_seg, n_freq), out_dtype)
+    rows = max(1, _CHUNK_BYTES // (n_seg * n_freq * out_dtype.itemsize))
+    workers = host_workers()
+    for start in range(0, n_lc, rows):
+        sl = slice(start, start + rows)
+        segs = x[sl, :used].reshape(-1, n_seg, n_seg_bin)
+        if m is not None:
+            segs = np.where(m[sl, :used].reshape(segs.shape), segs, segs.dtype.type(0))
+        out[sl] = transform(segs, axis=-1, workers=workers)
+    return jax.device_put(out)
