@@ -629,7 +629,7 @@ def avg_pds_batch(
         copy of the segments, the complex transform then goes through the same JAX
         normalisation and averaging; concrete input only (it raises ``ValueError`` under
         ``jit``, ``vmap`` or ``grad``). ``"auto"`` uses the host FFT when no argument is
-        traced, the default backend is the CPU and ``fluxes`` holds at least 2**THRESH values
+        traced, the default backend is the CPU and ``fluxes`` holds at least 2**24 values
         (``n_lightcurves * n_bins``; below that XLA is as fast or faster), XLA otherwise: a
         gradient through this function always takes the XLA path. Both give the same powers
         to rounding (1e-12 relative in float64, 1e-5 in float32).
@@ -709,7 +709,7 @@ def avg_cs_batch(
         Working precision, as in `avg_pds_batch` (NumPy input: float64 by default).
     fft : {"auto", "xla", "host"}, default "auto"
         Where the FFTs run, as in `avg_pds_batch` (``"auto"``: a host ``scipy.fft`` for
-        concrete input on the CPU from 2**THRESH values per channel, XLA otherwise).
+        concrete input on the CPU from 2**24 values per channel, XLA otherwise).
 
     Returns
     -------

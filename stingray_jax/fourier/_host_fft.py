@@ -23,11 +23,11 @@ __all__ = ["FFT_CHOICES", "HOST_FFT_MIN_SIZE", "choose_fft", "host_segment_fft",
 FFT_CHOICES = ("auto", "xla", "host")
 
 # fft="auto" uses the host FFT from this many input values (n_lightcurves * n_bins, per
-# channel) on. Measured with benchmarks/bench_fourier.py's helper on the 2-core development
-# machine (docs/benchmarks.rst): the host path breaks even with XLA at about 2**18 values and is
-# faster above (x1.3-x1.7 at 2**24, 256 light curves of 2**16 bins); below, the extra dispatch
-# and the copy into a JAX buffer cost more than the FFT saves.
-HOST_FFT_MIN_SIZE = 2**20
+# channel) on. Measured with ``benchmarks/bench_fourier.py fft_sizes`` on the shared 2-core
+# development machine (docs/benchmarks.rst): the warm XLA / host time ratio was 0.6-0.8 (host
+# slower) up to 2**20 values, about 1 (0.65-1.07 median) at 2**22-2**23 and 1.07-1.27 median
+# (0.87-0.90 min) at 2**24, e.g. 256 light curves of 2**16 bins.
+HOST_FFT_MIN_SIZE = 2**24
 
 # JAX's CPU client aliases a NumPy buffer (no copy) when its data is aligned to this many bytes.
 _ALIGN = 64
