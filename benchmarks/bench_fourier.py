@@ -1,11 +1,14 @@
 """Periodogram, batched periodogram and Lomb-Scargle benchmarks against Stingray/astropy/nifty-ls.
 
-Run with ``python benchmarks/bench_fourier.py [a] [b] [c]`` (all three by default).
+Run with ``python benchmarks/bench_fourier.py [a] [b] [c] [fft_sizes]`` (a, b, c by default).
 
 (a) averaged power spectrum of 4 million events (16 s segments, dt = 1/4096 s):
     ``stingray_jax.AveragedPowerspectrum.from_events`` vs Stingray's.
-(b) 256 light curves of 2**16 bins: ``avg_pds_batch`` vs a Python loop of Stingray's
-    ``avg_pds_from_iterable``.
+(b) 256 light curves of 2**16 bins: ``avg_pds_batch`` with ``fft="xla"`` and ``fft="host"``
+    (cold and warm, float64 and float32) vs a Python loop of Stingray's
+    ``avg_pds_from_iterable``, interleaved; min and median ratios over the repeats.
+(fft_sizes) warm ``fft="xla"`` / ``fft="host"`` time ratio against the batch size (the
+    measurement behind the threshold of ``fft="auto"``).
 (c) Lomb-Scargle, N = 3000, 10**5 frequencies: ``lomb_scargle`` (NUFFT path) vs astropy's fast
     method and nifty-ls; a batch of 100 series with different times vs a nifty-ls loop.
 """
@@ -60,7 +63,20 @@ def bench_a(repeat=3):
     return report("(a) AveragedPowerspectrum.from_events", cold, warm, ref)
 
 
-def bench_b(repeat=5):
+def _ratios(name, values):
+    """Print the min and median of a list of ratios (or seconds) and return them."""
+    lo, med = min(values), float(np.median(values))
+    print(f"    {name}: min {lo:.3g}, median {med:.3g} (of {len(values)})")
+    return lo, med
+
+
+def bench_b(repeat=7, warm_calls=3):
+    """(b) ``fft="xla"`` and ``fft="host"``, each cold and warm, interleaved with Stingray.
+
+    Each repeat times the Stingray loop once, then for each FFT clears JAX's caches and times a
+    first (cold, compilation included) call and the median of ``warm_calls`` further calls.
+    Ratios are formed within a repeat, so that the machine's load drifts out of them.
+    """
     from stingray import fourier as sf
 
     from stingray_jax.fourier import avg_pds_batch
@@ -72,17 +88,69 @@ def bench_b(repeat=5):
     def loop():
         return [sf.avg_pds_from_iterable([row], dt, silent=True)["power"] for row in fluxes]
 
-    ref = _time(loop, repeat)
+    ref3 = np.array(loop()[:3])
     with jax.enable_x64(True):
         x64 = jax.numpy.asarray(fluxes)
-        cold, warm = cold_and_warm(lambda: avg_pds_batch(x64, dt)[1], repeat=repeat)
-        np.testing.assert_allclose(avg_pds_batch(x64, dt)[1][:3], np.array(loop()[:3]), 1e-10)
-    print("(b) 256 light curves x 2**16 bins")
-    r64 = report("(b) avg_pds_batch float64", cold, warm, ref, "Stingray loop")
-    x32 = jax.numpy.asarray(fluxes, dtype=np.float32)
-    cold, warm = cold_and_warm(lambda: avg_pds_batch(x32, dt)[1], repeat=repeat)
-    r32 = report("(b) avg_pds_batch float32", cold, warm, ref, "Stingray loop")
-    return r64, r32
+    inputs = {"float64": x64, "float32": jax.numpy.asarray(fluxes, dtype=np.float32)}
+    for fft in ("xla", "host"):
+        with jax.enable_x64(True):
+            np.testing.assert_allclose(avg_pds_batch(x64, dt, fft=fft)[1][:3], ref3, 1e-10)
+    times = {}  # (dtype, fft, "cold" | "warm") -> seconds per repeat
+    ref = []
+    for _ in range(repeat):
+        ref.append(_time(loop, 1))
+        for dtype, x in inputs.items():
+            for fft in ("xla", "host"):
+                jax.clear_caches()
+                with jax.enable_x64(dtype == "float64"):
+                    cold, warm = cold_and_warm(
+                        lambda x=x, fft=fft: avg_pds_batch(x, dt, fft=fft)[1], repeat=warm_calls
+                    )
+                times.setdefault((dtype, fft, "cold"), []).append(cold)
+                times.setdefault((dtype, fft, "warm"), []).append(warm)
+    print(f"(b) 256 light curves x 2**16 bins, {repeat} interleaved repeats")
+    _ratios("Stingray loop [ms]", [1e3 * t for t in ref])
+    out = {}
+    for dtype in inputs:
+        for fft in ("xla", "host"):
+            for kind in ("cold", "warm"):
+                ts = times[dtype, fft, kind]
+                print(f"  avg_pds_batch {dtype} fft={fft!r} {kind}")
+                _ratios("time [ms]", [1e3 * t for t in ts])
+                out[dtype, fft, kind] = _ratios(
+                    "speed-up vs Stingray", [r / t for r, t in zip(ref, ts, strict=True)]
+                )
+        for kind in ("cold", "warm"):
+            xla, host = times[dtype, "xla", kind], times[dtype, "host", kind]
+            print(f"  {dtype} {kind}: xla time / host time")
+            out[dtype, "xla/host", kind] = _ratios(
+                "ratio", [a / b for a, b in zip(xla, host, strict=True)]
+            )
+    return out
+
+
+def bench_fft_sizes(repeat=5):
+    """Warm time of ``fft="xla"`` over ``fft="host"`` against the batch size (float64).
+
+    The measurement behind ``stingray_jax.fourier._host_fft.HOST_FFT_MIN_SIZE``.
+    """
+    from stingray_jax.fourier import avg_pds_batch
+
+    rng = np.random.default_rng(3)
+    shapes = [(64, 2**12), (16, 2**14), (256, 2**12), (16, 2**16), (64, 2**14)]
+    shapes += [(1024, 2**12), (64, 2**16), (256, 2**14), (128, 2**16), (512, 2**14)]
+    shapes += [(256, 2**16), (1024, 2**14)]
+    print("fft sizes: warm xla time / host time (> 1: host faster), float64 JAX input")
+    for n_lc, n_bins in shapes:
+        with jax.enable_x64(True):
+            x = jax.numpy.asarray(rng.poisson(50.0, size=(n_lc, n_bins)).astype(float))
+            calls = max(3, 2**22 // x.size)
+            ratios = []
+            for _ in range(repeat):
+                t_xla = cold_and_warm(avg_pds_batch, x, 1e-3, fft="xla", repeat=calls)[1]
+                t_host = cold_and_warm(avg_pds_batch, x, 1e-3, fft="host", repeat=calls)[1]
+                ratios.append(t_xla / t_host)
+        _ratios(f"{n_lc} x 2**{n_bins.bit_length() - 1} (2**{x.size.bit_length() - 1})", ratios)
 
 
 def bench_c(repeat=15):
@@ -142,4 +210,4 @@ def bench_c(repeat=15):
 if __name__ == "__main__":
     which = sys.argv[1:] or ["a", "b", "c"]
     for name in which:
-        {"a": bench_a, "b": bench_b, "c": bench_c}[name]()
+        {"a": bench_a, "b": bench_b, "c": bench_c, "fft_sizes": bench_fft_sizes}[name]()

@@ -112,6 +112,43 @@ _COMPLEX: dict[np.dtype, np.dtype] = {
 }
 
 
+# NumPy arrays from this size on reach JAX through a 64-byte-aligned private copy, which JAX's
+# CPU client uses in place: ``jnp.asarray`` of a NumPy array whose data is not 64-byte aligned
+# (NumPy's large allocations are 16-byte aligned) copies it element by element, 8-10x slower
+# than NumPy's copy (121-145 ms against 13.5 ms for 256 x 2**16 float64 on the 2-core machine).
+_ALIGNED_MIN_BYTES = 2**20
+_ALIGN = 64
+
+
+def _cpu_array(x: np.ndarray, dtype: np.dtype) -> jax.Array:
+    """``x`` (converted to ``dtype``) as a JAX array, through an aligned copy on the CPU backend.
+
+    The copy is private (the caller's array is never aliased: changing it later does not change
+    the JAX array), and JAX keeps it alive as long as the array lives.
+    """
+    import jax
+    import jax.numpy as jnp
+
+    if (
+        x.ndim == 0
+        or jax.default_backend() != "cpu"
+        or jax.dtypes.canonicalize_dtype(dtype) != dtype  # float64 with x64 off: JAX's rules
+    ):
+        return jnp.asarray(x, dtype)
+    aligned = aligned_empty(x.shape, dtype)
+    np.copyto(aligned, x, casting="same_kind")
+    return jax.device_put(aligned)
+
+
+def aligned_empty(shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+    """An uninitialised NumPy array whose data JAX's CPU client can use in place (no copy)."""
+    dtype = np.dtype(dtype)
+    nbytes = int(np.prod(shape)) * dtype.itemsize
+    buffer = np.empty(nbytes + _ALIGN, dtype=np.uint8)
+    start = (-buffer.ctypes.data) % _ALIGN
+    return buffer[start : start + nbytes].view(dtype).reshape(shape)
+
+
 def _is_jax_array(x):
     import jax
 
@@ -147,8 +184,13 @@ class Precision:
 
         if self.dtype is None:
             return jnp.asarray(x)
-        kind = np.asarray(x).dtype.kind if not _is_jax_array(x) else x.dtype.kind
-        return jnp.asarray(x, _COMPLEX[self.dtype] if kind == "c" else self.dtype)
+        if _is_jax_array(x):
+            return jnp.asarray(x, _COMPLEX[self.dtype] if x.dtype.kind == "c" else self.dtype)
+        x = np.asarray(x)
+        dtype = _COMPLEX[self.dtype] if x.dtype.kind == "c" else self.dtype
+        if x.nbytes >= _ALIGNED_MIN_BYTES:
+            return _cpu_array(x, dtype)
+        return jnp.asarray(x, dtype)
 
     def output(self, tree):
         """Results as NumPy arrays for NumPy input, unchanged JAX arrays otherwise."""

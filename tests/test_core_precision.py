@@ -43,3 +43,25 @@ def test_minimize_float64_for_numpy_input():
     batch = jax.vmap(lambda t: minimize(lambda x, a: jnp.sum((x - a) ** 2), np.zeros(2), (t,)).x)
     out = batch(jnp.ones((3, 2)))
     assert out.shape == (3, 2)
+
+
+def test_large_numpy_input_reaches_jax_through_a_private_aligned_copy(rng):
+    from stingray_jax import _config
+
+    x = rng.normal(size=(64, 4096))  # 2 MiB: above _ALIGNED_MIN_BYTES
+    assert x.nbytes >= _config._ALIGNED_MIN_BYTES
+    with _config.precision(x) as prec:
+        y = prec.asarray(x)
+        assert y.dtype == jnp.float64
+        assert y.unsafe_buffer_pointer() % 64 == 0
+        assert y.unsafe_buffer_pointer() != x.ctypes.data
+        np.testing.assert_array_equal(np.asarray(y), x)
+        x[0, 0] = 1e30  # the caller's array is not aliased
+        assert float(y[0, 0]) != 1e30
+        ints = prec.asarray(np.arange(2**18))  # integers are converted to the working dtype
+        assert ints.dtype == jnp.float64
+        assert float(ints[-1]) == 2**18 - 1
+    with _config.precision(x, dtype="float32") as prec:
+        z = prec.asarray(x)
+        assert z.dtype == jnp.float32
+        np.testing.assert_array_equal(np.asarray(z), x.astype(np.float32))

@@ -14,6 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._config import precision
+from ._host_fft import choose_fft, host_segment_fft
 
 if TYPE_CHECKING:  # jaxtyping is needed by the type checker only (no runtime import)
     from jax import Array
@@ -225,8 +226,12 @@ def _check_norm(norm):
 # ------------------------------------------------------------------------------------------------
 
 
-def _segment_ft(fluxes, fullspec=False):
+def _segment_ft(fluxes, fullspec=False, ft=None):
+    """Positive-frequency FFT of each segment; ``ft``: the unsliced transform computed already
+    (the host FFT of ``_host_fft``, ``rfft`` or ``fft`` of ``fluxes``; not with ``fullspec``)."""
     n_bin = fluxes.shape[-1]
+    if ft is not None:
+        return ft[..., positive_fft_bins(n_bin)]
     if fullspec:
         return jnp.fft.fft(fluxes, axis=-1)
     if jnp.iscomplexobj(fluxes):
@@ -240,10 +245,10 @@ def _weighted_mean(weights, values, n_ave):
 
 
 @functools.partial(jax.jit, static_argnames=("norm", "use_common_mean"))
-def _avg_pds_kernel(fluxes, weights, variances, dt, norm, use_common_mean):
+def _avg_pds_kernel(fluxes, weights, variances, dt, norm, use_common_mean, ft=None):
     """Average periodogram of the weighted segments of ``fluxes`` (Stingray's recipe)."""
     n_bin = fluxes.shape[-1]
-    ft = _segment_ft(fluxes)
+    ft = _segment_ft(fluxes, ft=ft)
     unnorm = jnp.real(ft) ** 2 + jnp.imag(ft) ** 2
     n_ph_seg = jnp.sum(fluxes, axis=-1)
     n_ave = jnp.sum(weights)
@@ -300,11 +305,13 @@ def _avg_cs_kernel(
     power_type="all",
     fullspec=False,
     return_auxil=True,
+    ft1=None,
+    ft2=None,
 ):
     """Average cross spectrum (and auxiliary power spectra) of the weighted segments."""
     n_bin = fluxes1.shape[-1]
-    ft1 = _segment_ft(fluxes1, fullspec)
-    ft2 = _segment_ft(fluxes2, fullspec)
+    ft1 = _segment_ft(fluxes1, fullspec, ft1)
+    ft2 = _segment_ft(fluxes2, fullspec, ft2)
     unnorm = jnp.conj(ft1) * ft2
     n_ph1_seg = jnp.sum(fluxes1, axis=-1)
     n_ph2_seg = jnp.sum(fluxes2, axis=-1)
@@ -506,24 +513,26 @@ def _split_segments(fluxes, mask, n_seg_bin):
 
 
 @functools.partial(jax.jit, static_argnames=("n_seg_bin", "norm", "use_common_mean"))
-def _avg_pds_batch_jit(fluxes, mask, dt, n_seg_bin, norm, use_common_mean):
+def _avg_pds_batch_jit(fluxes, mask, dt, n_seg_bin, norm, use_common_mean, ft=None):
     segs, valid = _split_segments(fluxes, mask, n_seg_bin)
 
-    def one(seg, w):
-        return _avg_pds_kernel(seg, w.astype(seg.dtype), None, dt, norm, use_common_mean)
+    def one(seg, w, f):
+        return _avg_pds_kernel(seg, w.astype(seg.dtype), None, dt, norm, use_common_mean, f)
 
-    out = jax.vmap(one)(segs, valid)
+    out = jax.vmap(one)(segs, valid, ft)
     freq = jnp.fft.rfftfreq(n_seg_bin, dt)[positive_fft_bins(n_seg_bin)]
     return freq, out["power"]
 
 
 @functools.partial(jax.jit, static_argnames=("n_seg_bin", "norm", "use_common_mean", "power_type"))
-def _avg_cs_batch_jit(fluxes1, fluxes2, mask, dt, n_seg_bin, norm, use_common_mean, power_type):
+def _avg_cs_batch_jit(
+    fluxes1, fluxes2, mask, dt, n_seg_bin, norm, use_common_mean, power_type, ft1=None, ft2=None
+):
     segs1, valid1 = _split_segments(fluxes1, mask, n_seg_bin)
     segs2, valid2 = _split_segments(fluxes2, mask, n_seg_bin)
     valid = valid1 & valid2
 
-    def one(s1, s2, w):
+    def one(s1, s2, w, f1, f2):
         return _avg_cs_kernel(
             s1,
             s2,
@@ -536,9 +545,11 @@ def _avg_cs_batch_jit(fluxes1, fluxes2, mask, dt, n_seg_bin, norm, use_common_me
             power_type=power_type,
             fullspec=False,
             return_auxil=False,
+            ft1=f1,
+            ft2=f2,
         )
 
-    out = jax.vmap(one)(segs1, segs2, valid)
+    out = jax.vmap(one)(segs1, segs2, valid, ft1, ft2)
     freq = jnp.fft.rfftfreq(n_seg_bin, dt)[positive_fft_bins(n_seg_bin)]
     return freq, out["power"]
 
@@ -564,7 +575,8 @@ def _prepare_batch(
             raise ValueError(f"mask shape {mask.shape} differs from fluxes shape {fluxes.shape}")
     if _is_concrete(fluxes):
         finite = jnp.isfinite(fluxes) if mask is None else (jnp.isfinite(fluxes) | ~mask)
-        if not bool(jnp.all(finite)):
+        all_finite = jnp.all(finite)  # a tracer inside a jit that closes over ``fluxes``
+        if _is_concrete(all_finite) and not bool(all_finite):
             raise ValueError("fluxes contain NaN or infinite values in good bins: mask them")
     n_seg_bin = _segment_n_bin(fluxes.shape[1], dt, segment_size)
     return fluxes, mask, n_seg_bin
@@ -578,6 +590,7 @@ def avg_pds_batch(
     use_common_mean: bool = True,
     mask: Bool[ArrayLike, "n_lightcurves n_bins"] | None = None,
     dtype: DTypeLike | None = None,
+    fft: str = "auto",
 ) -> tuple[Float[ArrayOut, " n_freq"], Float[ArrayOut, "n_lightcurves n_freq"]]:
     """Averaged power spectra of many light curves on a common time grid, in one call.
 
@@ -586,8 +599,8 @@ def avg_pds_batch(
     it is not identically zero (Stingray skips all-zero segments too). Per segment, the recipe
     of ``stingray.fourier.avg_pds_from_iterable`` is applied (FFT, positive frequencies,
     normalisation with the common mean or per segment). Everything runs in one jitted, vmapped
-    call: no Python loop over light curves, and no recompilation for a new batch of the same
-    shape.
+    call (the FFT too, unless ``fft`` picks the host FFT): no Python loop over light curves,
+    and no recompilation for a new batch of the same shape.
 
     Parameters
     ----------
@@ -610,6 +623,15 @@ def avg_pds_batch(
         Working precision. By default NumPy input is computed in float64 (whatever JAX's
         global ``jax_enable_x64`` flag) and returned as NumPy arrays, and JAX arrays keep
         their dtype.
+    fft : {"auto", "xla", "host"}, default "auto"
+        Where the per-segment FFTs run. ``"xla"``: inside the compiled JAX call (any backend,
+        traceable). ``"host"``: ``scipy.fft`` with one thread per available CPU on a NumPy
+        copy of the segments, the complex transform then goes through the same JAX
+        normalisation and averaging; concrete input only (it raises ``ValueError`` under
+        ``jit``, ``vmap`` or ``grad``). ``"auto"``: XLA (the host FFT did not pay on the
+        2-core development machine, see ``stingray_jax.fourier._host_fft.HOST_FFT_MIN_SIZE``);
+        a gradient through this function always takes the XLA path. Both give the same powers
+        to rounding (1e-12 relative in float64, 1e-5 in float32).
 
     Returns
     -------
@@ -623,7 +645,8 @@ def avg_pds_batch(
     ValueError
         For non-positive ``dt``, non-finite fluxes, fewer than two bins, a bad ``norm``, or a
         ``segment_size`` that is not a positive finite number, holds fewer than two bins or is
-        longer than the light curves.
+        longer than the light curves; for an unknown ``fft``, or ``fft="host"`` with a traced
+        argument.
 
     Examples
     --------
@@ -639,7 +662,10 @@ def avg_pds_batch(
     norm = _check_norm(norm)
     with precision(fluxes, mask, dt, dtype=dtype) as prec:
         fluxes, mask, n_seg_bin = _prepare_batch(fluxes, mask, dt, segment_size, prec)
-        out = _avg_pds_batch_jit(fluxes, mask, dt, n_seg_bin, norm, bool(use_common_mean))
+        ft: Array | None = None
+        if choose_fft(fft, fluxes, mask, dt) == "host":
+            ft = host_segment_fft(fluxes, mask, n_seg_bin)
+        out = _avg_pds_batch_jit(fluxes, mask, dt, n_seg_bin, norm, bool(use_common_mean), ft)
         return prec.output(out)
 
 
@@ -653,6 +679,7 @@ def avg_cs_batch(
     mask: Bool[ArrayLike, "n_lightcurves n_bins"] | None = None,
     power_type: str = "all",
     dtype: DTypeLike | None = None,
+    fft: str = "auto",
 ) -> tuple[Float[ArrayOut, " n_freq"], Inexact[InexactOut, "n_lightcurves n_freq"]]:
     """Averaged cross spectra of many pairs of light curves on a common time grid.
 
@@ -679,6 +706,9 @@ def avg_cs_batch(
         ``"all"`` (complex), ``"real"`` or ``"abs"``.
     dtype : {None, "float32", "float64"}, optional
         Working precision, as in `avg_pds_batch` (NumPy input: float64 by default).
+    fft : {"auto", "xla", "host"}, default "auto"
+        Where the FFTs run, as in `avg_pds_batch` (``"auto"``: XLA; ``"host"``: ``scipy.fft``
+        on concrete input).
 
     Returns
     -------
@@ -704,7 +734,10 @@ def avg_cs_batch(
         fluxes2, _, _ = _prepare_batch(fluxes2, mask, dt, segment_size, prec)
         if fluxes1.shape != fluxes2.shape:
             raise ValueError(f"fluxes1 {fluxes1.shape} and fluxes2 {fluxes2.shape} differ in shape")
+        fts: tuple[Array | None, ...] = (None, None)
+        if choose_fft(fft, fluxes1, fluxes2, mask, dt) == "host":
+            fts = tuple(host_segment_fft(f, mask, n_seg_bin) for f in (fluxes1, fluxes2))
         out = _avg_cs_batch_jit(
-            fluxes1, fluxes2, mask, dt, n_seg_bin, norm, bool(use_common_mean), power_type
+            fluxes1, fluxes2, mask, dt, n_seg_bin, norm, bool(use_common_mean), power_type, *fts
         )
         return prec.output(out)
