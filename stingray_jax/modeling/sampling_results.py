@@ -215,7 +215,13 @@ class SamplingResults:
         return fig
 
     def to_arviz(self):
-        """Return an ``arviz.InferenceData`` with the draws and the sampler statistics."""
+        """Return arviz's container of the draws and the sampler statistics.
+
+        An ``arviz.InferenceData`` with arviz < 1, an ``xarray.DataTree`` with arviz >= 1 (its
+        new container); both have the groups ``posterior`` (one variable per parameter, dims
+        ``chain`` and ``draw``) and ``sample_stats`` (``diverging``, ``acceptance_rate``,
+        ``lp``, ``n_steps``).
+        """
         try:
             import arviz
         except ImportError as exc:  # pragma: no cover - depends on the environment
@@ -229,4 +235,6 @@ class SamplingResults:
             "lp": np.asarray(self.mcmc.log_density),
             "n_steps": np.asarray(self.mcmc.num_steps),
         }
+        if int(arviz.__version__.split(".")[0]) >= 1:  # one nested dict of groups
+            return arviz.from_dict({"posterior": posterior, "sample_stats": stats})
         return arviz.from_dict(posterior=posterior, sample_stats=stats)
