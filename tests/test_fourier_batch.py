@@ -90,10 +90,10 @@ def test_avg_pds_batch_whole_series_and_no_recompile(rng):
     _, power = jf.avg_pds_batch(fluxes, 0.5, norm="leahy")
     ref = sf.avg_pds_from_iterable(list(fluxes[:1]), 0.5, norm="leahy", silent=True)
     np.testing.assert_allclose(power[0], ref["power"], rtol=1e-10)
-    before = jf._core._avg_pds_batch_jit._cache_size()
+    before = jf._batched._avg_pds_batch_jit._cache_size()
     for _ in range(3):
         jf.avg_pds_batch(rng.poisson(10.0, size=(8, 256)).astype(float), 0.5, norm="leahy")
-    assert jf._core._avg_pds_batch_jit._cache_size() == before
+    assert jf._batched._avg_pds_batch_jit._cache_size() == before
 
 
 def test_batch_no_good_segment_gives_nan_and_bad_input(rng):

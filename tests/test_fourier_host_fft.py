@@ -7,7 +7,7 @@ import pytest
 from jax.test_util import check_grads
 
 from stingray_jax import fourier as jf
-from stingray_jax.fourier import _core, _host_fft
+from stingray_jax.fourier import _batched, _host_fft
 
 from ._utils import assert_allclose, assert_dtype
 
@@ -38,7 +38,7 @@ def host_spy(monkeypatch):
         calls.append(args[0].shape)
         return _host_fft.host_segment_fft(*args, **kwargs)
 
-    monkeypatch.setattr(_core, "host_segment_fft", spy)
+    monkeypatch.setattr(_batched, "host_segment_fft", spy)
     return calls
 
 
@@ -200,6 +200,6 @@ def test_bad_fft_value_raises(batch, bad):
 def test_host_no_recompilation(rng):
     fluxes = rng.poisson(20.0, size=(3, 512)).astype(float)
     jf.avg_pds_batch(fluxes, 0.01, fft="host")
-    before = _core._avg_pds_batch_jit._cache_size()
+    before = _batched._avg_pds_batch_jit._cache_size()
     jf.avg_pds_batch(fluxes + 1.0, 0.01, fft="host")
-    assert _core._avg_pds_batch_jit._cache_size() == before
+    assert _batched._avg_pds_batch_jit._cache_size() == before

@@ -10,9 +10,8 @@ in the dtype they are given and are jit-, vmap- and grad-able.
 Importing this module imports neither Stingray nor astropy and creates no JAX array.
 """
 
+from ._batched import avg_cs_batch, avg_pds_batch
 from ._core import (
-    avg_cs_batch,
-    avg_pds_batch,
     normalize_periodograms,
     poisson_level,
     positive_fft_bins,
