@@ -105,7 +105,7 @@ def test_bad_rows_are_flagged_and_the_others_unaffected(rng):
 
 
 def test_no_recompilation(rng):
-    from stingray_jax.batch import _batch_jit
+    from stingray_jax.batch._spectra import _batch_jit
 
     freq = np.linspace(0.02, 5.0, 256)
     model = _plc()

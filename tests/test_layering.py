@@ -22,6 +22,7 @@ PACKAGE = pathlib.Path(stingray_jax.__file__).parent
 # The pure core (DESIGN.md, "Three layers"): functions of arrays and pytrees.
 CORE = [
     "stingray_jax._config",
+    "stingray_jax._execution",
     "stingray_jax._validate",
     "stingray_jax.fitting",
     "stingray_jax.likelihoods",

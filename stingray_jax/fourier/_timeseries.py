@@ -111,7 +111,7 @@ def _segment_boundaries(times, gti, segment_size, binned, dt):
 
 
 def _event_segments(times, gti, segment_size, n_bin):
-    """Counts per bin of each segment, shape (n_seg, n_bin), and the segment validity."""
+    """Counts per bin of each segment, shape (n_seg, n_bin), the segment validity and starts."""
     times = np.asanyarray(times)
     starts, idx0, idx1, seg_len = _segment_boundaries(times, gti, segment_size, False, None)
     n_seg = starts.size
@@ -127,7 +127,7 @@ def _event_segments(times, gti, segment_size, n_bin):
         chunk = times[idx0[k] : idx1[k]]
         x = chunk - starts_f[k] if exact64 else (chunk - starts[k]).astype(float)
         counts[k] = np.bincount(_histogram_bins(x, n_bin, seg_len), minlength=n_bin)
-    return counts, valid
+    return counts, valid, starts
 
 
 def _binned_segments(times, gti, segment_size, dt, fluxes, errors, n_bin):
@@ -135,7 +135,7 @@ def _binned_segments(times, gti, segment_size, dt, fluxes, errors, n_bin):
     fluxes = np.asanyarray(fluxes)
     if fluxes.shape != times.shape:
         raise ValueError(f"fluxes {fluxes.shape} and times {times.shape} differ in shape")
-    _, idx0, idx1, _ = _segment_boundaries(times, gti, segment_size, True, dt)
+    starts, idx0, idx1, _ = _segment_boundaries(times, gti, segment_size, True, dt)
     valid = (idx1 - idx0) >= 2
     if np.any(valid & ((idx1 - idx0) != n_bin)):
         raise ValueError("the light curve is not uniformly sampled with dt inside the GTIs")
@@ -147,7 +147,7 @@ def _binned_segments(times, gti, segment_size, dt, fluxes, errors, n_bin):
     if errors is not None:
         errors = np.asanyarray(errors)
         variances = np.mean(errors[rows], axis=-1).astype(cast) ** 2
-    return segs, variances, valid
+    return segs, variances, valid, starts
 
 
 def _check_finite(name, arr):
@@ -327,11 +327,11 @@ def avg_pds_from_timeseries(
         segment_size, _ = _fix_segment(segment_size, dt)
 
     if binned:
-        segs, variances, valid = _binned_segments(
+        segs, variances, valid, starts = _binned_segments(
             times, gti, segment_size, dt, fluxes, errors, n_bin
         )
     else:
-        segs, valid = _event_segments(times, gti, segment_size, n_bin)
+        segs, valid, starts = _event_segments(times, gti, segment_size, n_bin)
         variances = None
     if variances is None:
         # Stingray skips all-zero segments (only when no error bars are attached).
@@ -341,6 +341,8 @@ def avg_pds_from_timeseries(
     results = _pds_from_segments(segs, variances, dt, norm, use_common_mean, return_subcs)
     if results is not None:
         results.meta["gti"] = gti
+        if return_subcs:  # the start time of each periodogram in "subcs" (an extra key)
+            results.meta["segment_starts"] = np.asarray(starts)[valid]
     return results
 
 
@@ -619,15 +621,15 @@ def avg_cs_from_timeseries(
         raise ValueError(f"segment_size holds fewer than 2 bins of dt={dt}")
 
     if binned:
-        segs1, var1, valid1 = _binned_segments(
+        segs1, var1, valid1, _ = _binned_segments(
             times1, gti, segment_size, dt, fluxes1, errors1, n_bin
         )
-        segs2, var2, valid2 = _binned_segments(
+        segs2, var2, valid2, _ = _binned_segments(
             times2, gti, segment_size, dt, fluxes2, errors2, n_bin
         )
     else:
-        segs1, valid1 = _event_segments(times1, gti, segment_size, n_bin)
-        segs2, valid2 = _event_segments(times2, gti, segment_size, n_bin)
+        segs1, valid1, _ = _event_segments(times1, gti, segment_size, n_bin)
+        segs2, valid2, _ = _event_segments(times2, gti, segment_size, n_bin)
         var1 = var2 = None
     valid = valid1 & valid2
     if var1 is None:

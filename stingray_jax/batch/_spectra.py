@@ -10,19 +10,20 @@ from __future__ import annotations
 
 import functools
 import warnings
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._config import x64_scope
+from .._config import x64_scope
 
 if TYPE_CHECKING:  # jaxtyping is needed by the type checker only (no runtime import)
     from astropy.modeling import Model
     from astropy.table import Table
     from jaxtyping import Float
 
-    from ._typing import RealArrayLike
-    from .models import JaxModel
+    from .._typing import RealArrayLike
+    from ..models import JaxModel
 
 __all__ = ["fit_batch"]
 
@@ -45,19 +46,39 @@ def _row_problems(powers, ms, whittle):
     return problems.astype(str)
 
 
+def _run_fits(p0s, jm, x, ys, ms, spec, solver, max_steps):
+    from ..fitting import fit_pure
+    from ..optimize import map_fits
+
+    def one(p0, y, m=None):
+        data = {"x": x, "y": y} if m is None else {"x": x, "y": y, "m": m}
+        return fit_pure(p0, jm, data, spec, None, solver, max_steps)
+
+    if ms is None:
+        return map_fits(one, p0s, ys)
+    return map_fits(one, p0s, ys, ms)
+
+
 @functools.cache
 def _batch_jit():
-    from .fitting import fit_pure
-    from .optimize import compact_jit, map_fits
+    from ..optimize import compact_jit
+
+    return compact_jit(_run_fits, static_argnames=("spec", "solver", "max_steps"))
+
+
+@functools.cache
+def _batch_sharded_jit(devices):
+    """The fits of `_batch_jit` split over ``devices`` with ``shard_map`` (rows per device)."""
+    from .._execution import sharded
+    from ..optimize import compact_jit
 
     def run(p0s, jm, x, ys, ms, spec, solver, max_steps):
-        def one(p0, y, m=None):
-            data = {"x": x, "y": y} if m is None else {"x": x, "y": y, "m": m}
-            return fit_pure(p0, jm, data, spec, None, solver, max_steps)
+        def body(p, j, xx, y, *m):
+            return _run_fits(p, j, xx, y, m[0] if m else None, spec, solver, max_steps)
 
-        if ms is None:
-            return map_fits(one, p0s, ys)
-        return map_fits(one, p0s, ys, ms)
+        batched = (True, False, False, True) + (() if ms is None else (True,))
+        args = (p0s, jm, x, ys) + (() if ms is None else (ms,))
+        return sharded(body, devices, batched)(*args)
 
     return compact_jit(run, static_argnames=("spec", "solver", "max_steps"))
 
@@ -73,6 +94,7 @@ def fit_batch(
     max_steps: int | None = None,
     dtype: str = "float64",
     n_workers: int | None = None,
+    devices: int | Sequence[Any] | None = None,
 ) -> Table:
     """Maximum-likelihood fits of one power-spectrum model to a batch of spectra.
 
@@ -104,7 +126,13 @@ def fit_batch(
     n_workers : int, optional
         Number of threads: the batch is split into this many equal parts fitted in parallel
         (default: one per CPU core on the CPU backend, 1 on GPUs, where one vectorised call
-        is faster). The results do not depend on it.
+        is faster). The results do not depend on it. Used when the fits run on one device.
+    devices : int or sequence of jax.Device, optional
+        The local JAX devices to spread the spectra over (default: all of them; a number
+        means the first ``n``). With more than one device the batch is split in equal blocks
+        of rows, one per device, by ``jax.shard_map`` (several GPUs, or CPU devices requested
+        with ``XLA_FLAGS=--xla_force_host_platform_device_count=N``); the results are those of
+        one device.
 
     Returns
     -------
@@ -143,8 +171,8 @@ def fit_batch(
     from astropy.modeling import Model
     from astropy.table import Table
 
-    from .fitting import psd_spec
-    from .models import JaxModel, from_astropy
+    from ..fitting import psd_spec
+    from ..models import JaxModel, from_astropy
 
     if isinstance(model, Model):
         jm = from_astropy(model)
@@ -227,35 +255,56 @@ def fit_batch(
     with x64_scope(dtype == "float64"):
         import jax
 
-        from .optimize import default_workers, parallel_map
+        from .._execution import bucket_size, resolve_devices
+        from ..optimize import default_workers, parallel_map
 
         jm_d = jax.tree_util.tree_map(lambda a: np.asarray(a, np_dtype), jm)
         freq_d = freq.astype(np_dtype)
         p0_d = p0.astype(np_dtype)
         powers_d = powers.astype(np_dtype)
-        # Equal parts, one per CPU core, fitted in parallel threads (the last part is padded
-        # by repeating its last spectrum, so all parts share one compiled program).
-        n_workers = default_workers() if n_workers is None else max(1, int(n_workers))
-        n_parts = max(1, min(n_workers, n_spec))
-        size = -(-n_spec // n_parts)
-
-        def part(k):
-            idx = np.minimum(np.arange(k * size, (k + 1) * size), n_spec - 1)
-            res = _batch_jit()(
+        ms_d = ms
+        devs = resolve_devices(devices)
+        if len(devs) > 1:
+            # One block of rows per device; the batch is padded to a bucketed size (repeating
+            # its last spectrum) so that similar batch sizes share one compiled program.
+            idx = np.minimum(np.arange(bucket_size(n_spec, len(devs))), n_spec - 1)
+            res = _batch_sharded_jit(tuple(devs))(
                 p0_d[idx],
                 jm_d,
                 freq_d,
                 powers_d[idx],
-                None if ms is None else ms[idx],
+                None if ms_d is None else ms_d[idx],
                 spec=spec,
                 solver=solver,
                 max_steps=max_steps,
             )
-            n_real = min(size, n_spec - k * size)
-            return jax.tree_util.tree_map(lambda a: np.asarray(a)[:n_real], res)
+            out = jax.tree_util.tree_map(lambda a: np.asarray(a)[:n_spec], res)
+        else:
+            # Equal parts, one per CPU core, fitted in parallel threads (each part is padded
+            # to a bucketed size by repeating its last spectrum, so that the parts, and
+            # batches of similar sizes, share one compiled program).
+            n_workers = default_workers() if n_workers is None else max(1, int(n_workers))
+            size = bucket_size(-(-n_spec // max(1, min(n_workers, n_spec))))
+            n_parts = -(-n_spec // size)
 
-        parts = list(parallel_map(part, range(n_parts), n_workers))
-        out = jax.tree_util.tree_map(lambda *a: np.concatenate(a), *parts)
+            def part(k):
+                idx = np.minimum(np.arange(k * size, (k + 1) * size), n_spec - 1)
+                with jax.default_device(devs[0]):
+                    res = _batch_jit()(
+                        p0_d[idx],
+                        jm_d,
+                        freq_d,
+                        powers_d[idx],
+                        None if ms_d is None else ms_d[idx],
+                        spec=spec,
+                        solver=solver,
+                        max_steps=max_steps,
+                    )
+                n_real = min(size, n_spec - k * size)
+                return jax.tree_util.tree_map(lambda a: np.asarray(a)[:n_real], res)
+
+            parts = list(parallel_map(part, range(n_parts), n_workers))
+            out = jax.tree_util.tree_map(lambda *a: np.concatenate(a), *parts)
 
     if np.any(unfit):
         out = out._replace(

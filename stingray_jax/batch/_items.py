@@ -1,0 +1,185 @@
+"""One item of a batch (a file, an ``EventList``, a ``Lightcurve`` or an array) to its spectra.
+
+`read_observation` opens an event file or a light-curve file; `load_observation` turns any
+accepted item into the arrays of Stingray's recipe; `item_spectra` computes the averaged
+periodogram (or the periodogram of every segment) with `stingray_jax.fourier`, the JAX twin of
+``stingray.fourier.avg_pds_from_timeseries`` that Stingray's ``AveragedPowerspectrum`` calls.
+Every failure is an exception whose message names the item and the problem; the batch turns
+it into a flagged row.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from .._config import preserve_global_state
+
+__all__ = ["Observation", "item_label", "item_spectra", "load_observation", "read_observation"]
+
+
+class Observation(NamedTuple):
+    """The arrays of one observation: event or bin times (mission seconds, as read), GTIs, the
+    bin width, and for binned data the counts per bin and their errors (``None`` for events or
+    Poisson light curves)."""
+
+    times: Any
+    gti: Any
+    dt: float
+    fluxes: Any = None
+    errors: Any = None
+
+
+class Spectra(NamedTuple):
+    """What `item_spectra` returns: the frequencies, one row of powers per spectrum, the number
+    of averaged periodograms per row, and the start and stop time of each row."""
+
+    freq: np.ndarray
+    powers: np.ndarray
+    m: np.ndarray
+    tstart: np.ndarray
+    tstop: np.ndarray
+
+
+def item_label(item: Any, index: int) -> str:
+    """A short name for an item: the file path, or the class name and position."""
+    if isinstance(item, (str, os.PathLike)):
+        return os.fspath(item)
+    return f"{type(item).__name__}[{index}]"
+
+
+def read_observation(path: str | os.PathLike) -> Any:
+    """An ``EventList`` (OGIP event file) or else a ``Lightcurve`` read from ``path``.
+
+    Raises
+    ------
+    OSError
+        The file does not exist, or is neither an event file nor a light curve Stingray reads
+        (with the first reader's message).
+    """
+    with preserve_global_state():
+        from stingray import EventList, Lightcurve
+
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise OSError(f"no such file: {path!r}")
+    errors = []
+    with preserve_global_state():
+        try:
+            return EventList.read(path, fmt="ogip")
+        except Exception as exc:  # not an event file: try a light curve
+            errors.append(f"as events: {exc}")
+        for fmt in ("ogip", None):
+            try:
+                return Lightcurve.read(path, fmt=fmt) if fmt else Lightcurve.read(path)
+            except Exception as exc:
+                errors.append(f"as a light curve ({fmt or 'auto'}): {exc}")
+    raise OSError(f"cannot read {path!r} as an event file or a light curve ({errors[0]})")
+
+
+def load_observation(item: Any, dt: float | None) -> Observation:
+    """The arrays of Stingray's spectrum recipe for one item.
+
+    ``item`` is a path, a ``stingray.EventList``, a ``stingray.Lightcurve`` or a 1-D array of
+    counts per bin of width ``dt`` starting at time 0. Events are binned at ``dt`` (required);
+    a light curve is rebinned to ``dt`` when ``dt`` is a multiple of its bin, and used as it is
+    when ``dt`` is None.
+    """
+    with preserve_global_state():
+        from stingray import EventList, Lightcurve
+
+    if isinstance(item, (str, os.PathLike)):
+        item = read_observation(item)
+    if isinstance(item, np.ndarray):
+        if item.ndim != 1 or item.size < 2:
+            raise ValueError(f"an array item must be 1-D counts per bin, got shape {item.shape}")
+        if dt is None:
+            raise ValueError("dt is needed to use arrays of counts as light curves")
+        if not np.all(np.isfinite(item)):
+            raise ValueError("the counts contain NaN or infinite values")
+        times = dt * (np.arange(item.size) + 0.5)
+        return Observation(times, np.array([[0.0, item.size * dt]]), float(dt), item)
+    if isinstance(item, EventList):
+        if dt is None:
+            raise ValueError("dt (the bin width of the light curves) is needed for event lists")
+        if item.time is None or np.size(item.time) == 0:
+            raise ValueError("the event list contains no events")
+        gti = item.gti
+        if gti is None or len(gti) == 0:
+            gti = np.array([[item.time[0], item.time[-1]]])
+        return Observation(item.time, np.asarray(gti), float(dt))
+    if isinstance(item, Lightcurve):
+        lc = item
+        if lc.time is None or np.size(lc.time) == 0:
+            raise ValueError("the light curve contains no bins")
+        if dt is not None and not math.isclose(dt, lc.dt):
+            if dt < lc.dt:
+                raise ValueError(f"dt = {dt} s is shorter than the light curve's bin ({lc.dt} s)")
+            with preserve_global_state():
+                lc = lc.rebin(dt)
+        errors = None if lc.err_dist == "poisson" else lc.counts_err
+        return Observation(lc.time, np.asarray(lc.gti), float(lc.dt), lc.counts, errors)
+    raise TypeError(
+        f"cannot use a {type(item).__name__} as a batch item: give a file path, an EventList, "
+        f"a Lightcurve or a 1-D array of counts"
+    )
+
+
+def item_spectra(
+    obs: Observation,
+    segment_size: float,
+    norm: str,
+    per_segment: bool,
+    use_common_mean: bool = True,
+) -> Spectra:
+    """The averaged periodogram of an observation (one row), or one row per segment.
+
+    The per-segment periodograms are those of Stingray's ``DynamicalPowerspectrum`` /
+    ``AveragedPowerspectrum(save_all=True)`` (normalised with the mean of all segments when
+    ``use_common_mean``).
+    """
+    from ..fourier import avg_pds_from_timeseries
+
+    gti = np.asarray(obs.gti)
+    longest = float(np.max(gti[:, 1] - gti[:, 0])) if gti.size else 0.0
+    if segment_size > longest:
+        raise ValueError(
+            f"the segment size ({segment_size:g} s) is longer than the longest good time "
+            f"interval ({longest:.6g} s)"
+        )
+    if segment_size / obs.dt < 2:
+        raise ValueError(
+            f"dt = {obs.dt:g} s is too large for segments of {segment_size:g} s: a segment "
+            f"must hold at least 2 bins"
+        )
+    with preserve_global_state():
+        table = avg_pds_from_timeseries(
+            obs.times,
+            gti,
+            segment_size,
+            obs.dt,
+            norm=norm,
+            use_common_mean=use_common_mean,
+            fluxes=obs.fluxes,
+            errors=obs.errors,
+            return_subcs=per_segment,
+        )
+    if table is None or len(table) == 0:
+        raise ValueError(f"no segment of {segment_size:g} s holds data inside the GTIs")
+    freq = np.asarray(table["freq"], dtype=float)
+    seg = float(table.meta["segment_size"])
+    if per_segment:
+        powers = np.asarray(table.meta["subcs"], dtype=float)
+        starts = np.asarray(table.meta["segment_starts"], dtype=float)
+        m = np.ones(len(powers))
+        return Spectra(freq, powers, m, starts, starts + seg)
+    return Spectra(
+        freq,
+        np.asarray(table["power"], dtype=float)[None, :],
+        np.array([float(table.meta["m"])]),
+        np.array([float(gti[0, 0])]),
+        np.array([float(gti[-1, 1])]),
+    )

@@ -1,0 +1,436 @@
+"""From many observations (files, event lists, light curves) to a table of fits, in chunks.
+
+`fit_observations` reads the items a chunk at a time, builds each averaged power spectrum (or
+each segment's periodogram) with Stingray's recipe, fits the model to all spectra of the chunk
+in one `fit_batch` call (sharded over the local devices), and appends the chunk's rows to the
+output file before reading the next chunk. `fit_chunk` is that unit of work on its own (a
+picklable function of picklable arguments), so that other engines can map it over files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import warnings
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ._items import item_label, item_spectra, load_observation
+from ._output import append_chunk, open_output, read_output
+from ._spectra import fit_batch
+
+if TYPE_CHECKING:
+    from astropy.modeling import Model
+    from astropy.table import Table
+
+    from ..models import JaxModel
+
+__all__ = ["fit_chunk", "fit_observations"]
+
+
+def _as_jax_model(model):
+    from astropy.modeling import Model
+
+    from ..models import JaxModel, from_astropy
+
+    if isinstance(model, Model):
+        return from_astropy(model)
+    if isinstance(model, JaxModel):
+        return model
+    raise TypeError(f"model must be an astropy model or a JaxModel, got {type(model).__name__}")
+
+
+def _rebinned(freq, powers, m, rebin_log, df):
+    """Stingray's ``rebin_log(f)`` of every row: frequencies, powers and m per bin."""
+    if rebin_log is None:
+        return freq, powers, np.broadcast_to(m[:, None], powers.shape)
+    from stingray.utils import rebin_data_log
+
+    rows, counts = [], None
+    for row in powers:
+        new_freq, binned, _, counts = rebin_data_log(freq, row, rebin_log, dx=df)
+        rows.append(binned)
+    return np.asarray(new_freq), np.asarray(rows), m[:, None] * np.asarray(counts)[None, :]
+
+
+def _starting_values(p0, jm, freq, powers):
+    """(n_rows, n_free) starting values and a problem string per row ('' where fine)."""
+    n = powers.shape[0]
+    problems = np.full(n, "", dtype=object)
+    if p0 is None or not callable(p0):
+        values = np.asarray(jm.p0 if p0 is None else p0, dtype=float)
+        if values.shape != (jm.n_free,):
+            raise ValueError(f"p0 must have {jm.n_free} values (the free parameters)")
+        return np.broadcast_to(values, (n, jm.n_free)).copy(), problems
+    out = np.tile(np.asarray(jm.p0, dtype=float), (n, 1))
+    for i in range(n):
+        try:
+            guess = np.asarray(p0(freq, powers[i]), dtype=float)
+            if guess.shape != (jm.n_free,) or not np.all(np.isfinite(guess)):
+                raise ValueError(f"it returned {guess!r}, not {jm.n_free} finite values")
+            out[i] = guess
+        except Exception as exc:
+            problems[i] = f"starting values: {exc}"
+    return out, problems
+
+
+def _empty_fit_columns(jm, n):
+    nan = np.full(n, np.nan)
+    cols = {}
+    for name in jm.free_param_names:
+        cols[name] = nan
+        cols[f"{name}_err"] = nan
+    cols["neg_log_likelihood"] = nan
+    cols["converged"] = np.zeros(n, bool)
+    cols["n_steps"] = np.zeros(n, np.int64)
+    cols["cov"] = np.full((n, jm.n_free, jm.n_free), np.nan)
+    return cols
+
+
+def fit_chunk(
+    indexed_items: Sequence[tuple[int, Any]], model: Any, options: dict[str, Any]
+) -> Table:
+    """Fit the items of one chunk: ``[(index, item), ...]`` to their rows of the batch table.
+
+    ``options`` are the keyword arguments of `fit_observations` that shape the spectra and
+    the fits. An item that cannot be read or has no usable segment gives one row with the
+    reason in ``problem``; a spectrum whose fit fails is a row with ``converged=False``.
+    """
+    from astropy.table import Table
+
+    jm = _as_jax_model(model)
+    o = options
+    heads, spectra, bad = [], [], []
+    freq = None
+    for index, item in indexed_items:
+        label = item_label(item, index)
+        try:
+            obs = load_observation(item, o["dt"])
+            sp = item_spectra(obs, o["segment_size"], o["norm"], o["per_segment"])
+            if freq is not None and (
+                sp.freq.shape != freq.shape or not np.allclose(sp.freq, freq, rtol=1e-10)
+            ):
+                raise ValueError(
+                    f"its frequency grid ({sp.freq.size} bins of {sp.freq[0]:g} Hz) differs "
+                    f"from the batch's ({freq.size} of {freq[0]:g} Hz): give dt"
+                )
+        except (OSError, ValueError, TypeError) as exc:
+            bad.append((index, label, str(exc).replace("\n", " ")))
+            continue
+        freq = sp.freq if freq is None else freq
+        n = sp.powers.shape[0]
+        seg = np.arange(n) if o["per_segment"] else np.full(n, -1)
+        heads.append((index, label, seg, sp))
+        spectra.append(sp)
+
+    rows = []
+    if heads and freq is not None:
+        df = float(freq[1] - freq[0]) if freq.size > 1 else float(freq[0])
+        powers = np.concatenate([sp.powers for sp in spectra])
+        m = np.concatenate([sp.m for sp in spectra])
+        fit_freq, fit_powers, fit_m = _rebinned(freq, powers, m, o["rebin_log"], df)
+        p0s, p0_problems = _starting_values(o["p0"], jm, fit_freq, fit_powers)
+        n_rows = fit_powers.shape[0]
+        m_arg: Any = 1 if np.all(fit_m == 1) else fit_m
+        cols = _empty_fit_columns(jm, n_rows)
+        problem = p0_problems.copy()
+        ok = p0_problems == ""
+        if np.any(ok):
+            with warnings.catch_warnings():  # the flagged rows are reported by the caller
+                warnings.simplefilter("ignore", RuntimeWarning)
+                try:
+                    fits = fit_batch(
+                        jm,
+                        fit_freq,
+                        fit_powers[ok],
+                        m=m_arg if np.ndim(m_arg) == 0 else m_arg[ok],
+                        p0=p0s[ok],
+                        solver=o["solver"],
+                        stingray_compat=o["stingray_compat"],
+                        max_steps=o["max_steps"],
+                        dtype=o["dtype"],
+                        n_workers=o["n_workers"],
+                        devices=o["devices"],
+                    )
+                except ValueError as exc:
+                    if "no spectrum can be fitted" not in str(exc):
+                        raise
+                    fits = None  # every spectrum of the chunk is bad: each row says why
+                    problem[ok] = str(exc)
+            if fits is not None:
+                for name in cols:
+                    col = np.array(cols[name])
+                    col[ok] = np.asarray(fits[name])
+                    cols[name] = col
+                problem[ok] = np.asarray(fits["problem"], dtype=object)
+                stuck = (problem == "") & ~cols["converged"]
+                problem[stuck] = "the fit did not converge"
+        k = jm.n_free
+        with np.errstate(invalid="ignore"):
+            aic = cols["neg_log_likelihood"] + 2.0 * k
+            bic = cols["neg_log_likelihood"] + k * np.log(fit_freq.size)
+        start = 0
+        for index, label, seg, sp in heads:
+            n = sp.powers.shape[0]
+            sl = slice(start, start + n)
+            start += n
+            rows.append(
+                {
+                    "item": np.full(n, index),
+                    "obs_id": np.full(n, label, dtype=object),
+                    "segment": seg,
+                    "time": 0.5 * (sp.tstart + sp.tstop),
+                    "tstart": sp.tstart,
+                    "tstop": sp.tstop,
+                    "m": sp.m.astype(np.int64),
+                    **{name: np.asarray(col)[sl] for name, col in cols.items()},
+                    "aic": aic[sl],
+                    "bic": bic[sl],
+                    "problem": problem[sl],
+                }
+            )
+    for index, label, reason in bad:
+        nan = np.array([np.nan])
+        rows.append(
+            {
+                "item": np.array([index]),
+                "obs_id": np.array([label], dtype=object),
+                "segment": np.array([-1]),
+                "time": nan,
+                "tstart": nan,
+                "tstop": nan,
+                "m": np.array([0]),
+                **{name: np.asarray(col) for name, col in _empty_fit_columns(jm, 1).items()},
+                "aic": nan,
+                "bic": nan,
+                "problem": np.array([reason], dtype=object),
+            }
+        )
+    if not rows:
+        raise ValueError("fit_chunk needs at least one item")
+    columns = {name: np.concatenate([r[name] for r in rows]) for name in rows[0]}
+    table = Table()
+    for name, values in columns.items():
+        table[name] = values.astype(str) if values.dtype == object else values
+    order = np.lexsort((table["segment"], table["item"]))
+    table = table[order]
+    table.meta["free_param_names"] = list(jm.free_param_names)
+    return table
+
+
+def _settings(jm, labels, options):
+    """What determines the rows (for the resume check): JSON-friendly values only."""
+    p0 = options["p0"]
+    if callable(p0):
+        p0 = f"callable {getattr(p0, '__module__', '')}.{getattr(p0, '__qualname__', p0)}"
+    elif p0 is not None:
+        p0 = [float(v) for v in np.ravel(p0)]
+    keys = ("segment_size", "dt", "norm", "per_segment", "rebin_log", "solver")
+    settings = {k: options[k] for k in keys}
+    settings.update(
+        stingray_compat=bool(options["stingray_compat"]),
+        max_steps=options["max_steps"],
+        dtype=options["dtype"],
+        free_param_names=list(jm.free_param_names),
+        model_p0=[float(v) for v in jm.p0],
+        bounds=[[None if b is None else float(b) for b in pair] for pair in jm.bounds],
+        p0=p0,
+        n_items=len(labels),
+        items_sha1=hashlib.sha1("\n".join(labels).encode()).hexdigest(),
+    )
+    return settings
+
+
+def fit_observations(
+    items: Iterable[Any],
+    model: Model | JaxModel,
+    segment_size: float,
+    dt: float | None = None,
+    *,
+    norm: str = "frac",
+    per_segment: bool = False,
+    rebin_log: float | None = None,
+    p0: Sequence[float] | Callable[[np.ndarray, np.ndarray], Any] | None = None,
+    solver: str = "scoring",
+    stingray_compat: bool = False,
+    max_steps: int | None = None,
+    dtype: str = "float64",
+    chunk_size: int = 64,
+    out: str | os.PathLike | None = None,
+    resume: bool = False,
+    overwrite: bool = False,
+    progress: bool = False,
+    devices: int | Sequence[Any] | None = None,
+    n_workers: int | None = None,
+) -> Table:
+    """Fit one power-spectrum model to every observation (or every segment) of a batch.
+
+    For each item: its averaged power spectrum, with the recipe of Stingray's
+    ``AveragedPowerspectrum.from_events`` / ``from_lightcurve`` (segments of
+    ``segment_size`` inside the GTIs, ``norm``, the mean of all segments), optionally
+    log-rebinned like ``rebin_log``; or, with ``per_segment=True``, the periodogram of each
+    segment (Stingray's ``DynamicalPowerspectrum``), for tracking a QPO. Then a
+    maximum-likelihood fit of ``model`` to each spectrum (Whittle for single periodograms,
+    the Gamma likelihood of ``m`` averaged ones, see `fit_batch`).
+
+    Items are processed ``chunk_size`` at a time: a chunk's items are read one after the
+    other and reduced to spectra (peak memory: one item's events or light curve, plus the
+    chunk's spectra), then fitted in one call of `fit_batch` spread over ``devices``, and
+    the chunk's rows are appended to ``out`` before the next chunk is read.
+
+    Parameters
+    ----------
+    items : iterable
+        Event-file or light-curve-file paths, ``stingray.EventList``, ``stingray.Lightcurve``
+        objects, or 1-D arrays of counts per bin of ``dt`` (any mixture; lengths and GTIs may
+        differ). Never modified.
+    model : astropy.modeling.Model or stingray_jax.models.JaxModel
+        The model (fixed and tied parameters and bounds are honoured).
+    segment_size : float
+        Length of the segments (s).
+    dt : float, optional
+        Bin width of the light curves (s); required for event lists and arrays; light curves
+        are rebinned to it (default: their own bin).
+    norm : str, optional
+        ``"frac"`` (default, as Stingray), ``"abs"``, ``"leahy"`` or ``"none"``.
+    per_segment : bool, optional
+        One row per segment instead of one per item.
+    rebin_log : float, optional
+        Logarithmic rebinning factor ``f`` (Stingray's ``rebin_log(f)``; the number of
+        averaged powers per bin enters the likelihood).
+    p0 : array_like or callable, optional
+        Starting values of the free parameters (default: the model's values), or a function
+        ``p0(freq, power) -> values`` evaluated for each spectrum.
+    solver, stingray_compat, max_steps, dtype
+        As in `fit_batch`.
+    chunk_size : int, optional
+        Items per chunk (default 64).
+    out : str or path, optional
+        An ``.ecsv`` file the rows are appended to as chunks finish. With ``resume=True``, an
+        existing file written by an interrupted run with the same settings is continued: the
+        items it holds are skipped, and the final table is the one an uninterrupted run
+        writes. An existing file is otherwise an error unless ``overwrite=True``.
+    progress : bool, optional
+        Show a tqdm progress bar (items).
+    devices, n_workers
+        As in `fit_batch` (the results do not depend on them, nor on ``chunk_size``).
+
+    Returns
+    -------
+    table : astropy.table.Table
+        One row per item (or segment), sorted by item then segment: ``item`` (position in
+        ``items``), ``obs_id`` (file name, or type and position), ``segment`` (-1 for whole
+        observations), ``time``, ``tstart``, ``tstop`` (mission seconds), ``m`` (averaged
+        periodograms), a column per free parameter and ``<name>_err``,
+        ``neg_log_likelihood``, ``aic``, ``bic`` (Stingray's definitions, see
+        `stingray_jax.fitting.information_criteria`), ``converged``, ``n_steps``, ``cov``
+        and ``problem`` (why an item or spectrum could not be fitted, ``""`` otherwise).
+        An unreadable file, an item without a complete segment or a failed fit is a flagged
+        row (NaN, ``converged=False``); it never stops the batch. One warning summarises
+        the flagged rows.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from astropy.modeling.models import Const1D, Lorentz1D
+    >>> from stingray import EventList
+    >>> from stingray_jax.batch import fit_observations
+    >>> rng = np.random.default_rng(1)
+    >>> obs = [
+    ...     EventList(np.sort(rng.uniform(0, 64 * k, 3000 * k)), gti=[[0, 64 * k]])
+    ...     for k in (2, 3, 4)
+    ... ]
+    >>> model = Lorentz1D(1.0, 1.0, 0.5) + Const1D(2.0)
+    >>> table = fit_observations(obs, model, segment_size=16, dt=1 / 64, norm="leahy")
+    >>> table["m"].tolist(), bool(table["converged"].all())
+    ([8, 12, 16], True)
+    >>> bool(np.all(np.abs(table["amplitude_1"] - 2) < 0.1))  # Poisson noise level of Leahy
+    True
+    """
+    from astropy.table import vstack
+
+    jm = _as_jax_model(model)
+    if jm.n_free == 0:
+        raise ValueError("all parameters of the model are fixed or tied: nothing to fit")
+    items = list(items)
+    if not items:
+        raise ValueError("no items to fit")
+    segment_size = float(segment_size)
+    if not np.isfinite(segment_size) or segment_size <= 0:
+        raise ValueError(f"segment_size must be a positive number of seconds, got {segment_size}")
+    if dt is not None and (not np.isfinite(dt) or dt <= 0):
+        raise ValueError(f"dt must be a positive number of seconds, got {dt}")
+    if rebin_log is not None and not (0 < float(rebin_log) < 10):
+        raise ValueError(f"rebin_log must be a small positive factor (e.g. 0.02), got {rebin_log}")
+    chunk_size = int(chunk_size)
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size must be at least 1, got {chunk_size}")
+    options = dict(
+        segment_size=segment_size,
+        dt=None if dt is None else float(dt),
+        norm=norm,
+        per_segment=bool(per_segment),
+        rebin_log=None if rebin_log is None else float(rebin_log),
+        p0=p0,
+        solver=solver,
+        stingray_compat=bool(stingray_compat),
+        max_steps=max_steps,
+        dtype=dtype,
+        devices=devices,
+        n_workers=n_workers,
+    )
+    from .._execution import resolve_devices
+
+    resolve_devices(devices)  # a bad value is an error now, not a flagged row per item
+    labels = [item_label(item, i) for i, item in enumerate(items)]
+    settings = _settings(jm, labels, options)
+    done_tables = []
+    todo = list(range(len(items)))
+    path = None if out is None else os.fspath(out)
+    if path is not None:
+        previous = open_output(path, settings, resume, overwrite)
+        if previous is not None:
+            done = {int(i) for i in previous["item"]}
+            todo = [i for i in todo if i not in done]
+            done_tables.append(previous)
+
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(items), initial=len(items) - len(todo), unit="item")
+    new_tables = []
+    try:
+        for start in range(0, len(todo), chunk_size):
+            chunk = [(i, items[i]) for i in todo[start : start + chunk_size]]
+            table = fit_chunk(chunk, jm, options)
+            if path is not None:
+                append_chunk(path, table, settings)
+            new_tables.append(table)
+            if bar is not None:
+                bar.update(len(chunk))
+    finally:
+        if bar is not None:
+            bar.close()
+
+    if path is not None:
+        result = read_output(path)
+        result.meta.pop("stingray_jax_batch", None)
+    else:
+        result = vstack(new_tables, metadata_conflicts="silent")
+    result = result[np.lexsort((np.asarray(result["segment"]), np.asarray(result["item"])))]
+    result.meta["free_param_names"] = list(jm.free_param_names)
+    result.meta["settings"] = settings
+    flagged = np.asarray(result["problem"]) != ""
+    if np.any(flagged):
+        first = int(np.flatnonzero(flagged)[0])
+        warnings.warn(
+            f"{int(flagged.sum())} of {len(result)} rows could not be fitted (first: "
+            f"{result['obs_id'][first]}: {result['problem'][first]}); they hold NaN with "
+            f"converged=False and the reason in the 'problem' column",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    return result
