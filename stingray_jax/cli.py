@@ -14,6 +14,11 @@ Sub-commands:
 ``stingray-jax zsearch FILE --fmin F1 --fmax F2 [--fdot-range FD1 FD2] ...``
     Z^2_n (or epoch-folding) pulsation search of an event file; prints the best candidates
     with their false-alarm probabilities.
+``stingray-jax batch FILE... --model EXPR --segment-size S --dt DT [--per-segment] ...``
+    Fit a model to every observation (or segment) of many files
+    (`stingray_jax.batch.fit_observations`); prints a summary, writes the table to ``--out``
+    (ECSV, ``--resume`` continues an interrupted run) and ``--plot`` each parameter against
+    time. Bad input: a one-line message and exit status 2.
 
 ``fit`` and ``zsearch`` keep JAX's compiled programs on disk (the persistent compilation
 cache, in :func:`stingray_jax.enable_compilation_cache`'s default location,
@@ -101,10 +106,11 @@ def build_parser():
         "info", help="show package versions, JAX devices and the float64 setting"
     )
     p_info.set_defaults(func=lambda args: info())
+    from ._cli_batch import add_batch_parser
     from ._cli_fit import add_fit_parser
     from ._cli_zsearch import add_zsearch_parser
 
-    for compiling in (add_fit_parser(sub), add_zsearch_parser(sub)):
+    for compiling in (add_fit_parser(sub), add_zsearch_parser(sub), add_batch_parser(sub)):
         compiling.add_argument(
             "--no-cache",
             action="store_true",
@@ -132,7 +138,7 @@ def main(argv=None):
     except (ValueError, TypeError, OSError, RuntimeError) as exc:
         # User errors (bad files, bad options) get one clear line, not a traceback.
         print(f"stingray-jax {args.command}: error: {exc}", file=sys.stderr)
-        return 1
+        return getattr(args, "error_status", 1)
     finally:
         if cache:
             from ._compilation_cache import disable_compilation_cache

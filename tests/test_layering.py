@@ -49,6 +49,7 @@ FORBIDDEN = (
     "stingray_jax.cli",
     "stingray_jax._cli_fit",
     "stingray_jax._cli_zsearch",
+    "stingray_jax._cli_batch",
     "stingray_jax.examples",
 )
 

@@ -428,8 +428,8 @@ def fit_observations(
         first = int(np.flatnonzero(flagged)[0])
         warnings.warn(
             f"{int(flagged.sum())} of {len(result)} rows could not be fitted (first: "
-            f"{result['obs_id'][first]}: {result['problem'][first]}); they hold NaN with "
-            f"converged=False and the reason in the 'problem' column",
+            f"{result['obs_id'][first]}: {result['problem'][first]}): they have "
+            f"converged=False and the reason in the 'problem' column (NaN where no fit ran)",
             RuntimeWarning,
             stacklevel=2,
         )
