@@ -1,0 +1,147 @@
+"""Batch fitting of observations: stingray_jax.batch.fit_observations against a Stingray loop.
+
+Run with ``python benchmarks/bench_batch.py [N_OBS] [EVENTS_PER_OBS]`` (default 40 observations
+of 1e5 events; issue 15's full case is 1000 x 4e5). Prints, interleaved in one process:
+
+1. end to end, events to table: ``fit_observations`` (64 s segments, Lorentzian QPO +
+   constant, Leahy) against the Stingray loop ``AveragedPowerspectrum.from_events`` +
+   ``PSDParEst.fit`` (L-BFGS-B) over the same observations; cold (first call, compile
+   included) and warm, min and median of the warm ratios over the rounds, and the peak
+   resident memory of the process;
+2. per-segment QPO tracking of a 10 ks light curve in 8 s segments (1250 fits of
+   Lorentzian + power law + constant, Whittle): cold and warm time of ``fit_observations``
+   with ``per_segment=True``.
+
+The observations are simulated with a stated seed (a QPO at 3 Hz, Poisson events).
+"""
+
+import os
+import resource
+import statistics
+import sys
+import time
+import warnings
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import numpy as np
+from astropy.modeling.models import Const1D, Lorentz1D, PowerLaw1D
+
+from stingray_jax._config import preserve_global_state
+from stingray_jax.batch import fit_observations
+
+with preserve_global_state():
+    from stingray import AveragedPowerspectrum, EventList, Lightcurve
+    from stingray.modeling import PSDLogLikelihood, PSDParEst
+
+DT = 1 / 128
+
+
+def _rate(rng, n_bins, mean, dt=DT, f0=3.0, q=4.0, rms=0.2):
+    freq = np.fft.rfftfreq(n_bins, dt)
+    shape = 1 / (1 + ((freq - f0) / (f0 / q / 2)) ** 2)
+    spec = (rng.normal(size=freq.size) + 1j * rng.normal(size=freq.size)) * np.sqrt(shape)
+    spec[0] = 0
+    x = np.fft.irfft(spec, n_bins)
+    return mean * np.exp(rms * x / x.std() - 0.5 * rms**2)
+
+
+def _observations(n_obs, n_events, seed=15):
+    rng = np.random.default_rng(seed)
+    length = 64 * 8
+    out = []
+    for k in range(n_obs):
+        n_bins = int(length / DT)
+        counts = rng.poisson(_rate(rng, n_bins, n_events / length) * DT)
+        t0 = 1e8 + 1e4 * k
+        t = t0 + DT * (np.repeat(np.arange(n_bins), counts) + rng.uniform(size=counts.sum()))
+        out.append(EventList(np.sort(t), gti=np.array([[t0, t0 + length]])))
+    return out
+
+
+def _model():
+    model = Lorentz1D(amplitude=1.0, x_0=3.0, fwhm=0.8) + Const1D(amplitude=2.0)
+    model.amplitude_0.bounds = (0, None)
+    model.fwhm_0.bounds = (0, None)
+    return model
+
+
+def _stingray_loop(observations, model):
+    rows = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for ev in observations:
+            ps = AveragedPowerspectrum.from_events(
+                ev, dt=DT, segment_size=64, norm="leahy", silent=True
+            )
+            lpost = PSDLogLikelihood(ps.freq, ps.power, model, m=ps.m)
+            rows.append(PSDParEst(ps, max_post=False).fit(lpost, model.parameters).p_opt)
+    return np.array(rows)
+
+
+def _ours(observations, model):
+    return fit_observations(observations, model, 64, DT, norm="leahy", chunk_size=256)
+
+
+def end_to_end(n_obs, n_events, rounds=3):
+    observations = _observations(n_obs, n_events)
+    model = _model()
+    t0 = time.perf_counter()
+    table = _ours(observations, model)
+    cold = time.perf_counter() - t0
+    ours, theirs = [], []
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        ref = _stingray_loop(observations, model)
+        theirs.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        table = _ours(observations, model)
+        ours.append(time.perf_counter() - t0)
+    got = np.column_stack([table[n] for n in ("amplitude_0", "x_0_0", "fwhm_0", "amplitude_1")])
+    agree = np.max(np.abs(got - ref) / np.abs(ref))
+    ratios = [t / o for t, o in zip(theirs, ours)]
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"end to end, {n_obs} observations x {n_events:.0e} events, 64 s segments: "
+        f"stingray_jax cold {cold:.2f} s, warm median {statistics.median(ours):.2f} s | Stingray "
+        f"loop median {statistics.median(theirs):.2f} s | speed-up (warm) min "
+        f"x{min(ratios):.1f} median x{statistics.median(ratios):.1f} | max relative parameter "
+        f"difference {agree:.1e} | peak RSS {peak:.0f} MiB"
+    )
+
+
+def qpo_tracking(repeat=3):
+    rng = np.random.default_rng(8)
+    dt = 1 / 256
+    n_bins = int(10_000 / dt)
+    counts = rng.poisson(_rate(rng, n_bins, 1000.0, dt=dt) * dt)
+    lc = Lightcurve(
+        dt * (np.arange(n_bins) + 0.5), counts, dt=dt, skip_checks=True, gti=[[0, 10_000]]
+    )
+    model = PowerLaw1D(1.0, 1.0, 1.0) + _model()
+    model.x_0_0.fixed = True
+    model.amplitude_0.bounds = (0, None)
+
+    def run():
+        return fit_observations([lc], model, 8.0, norm="leahy", per_segment=True)
+
+    t0 = time.perf_counter()
+    table = run()
+    cold = time.perf_counter() - t0
+    warm = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        table = run()
+        warm.append(time.perf_counter() - t0)
+    print(
+        f"per-segment QPO tracking, 10 ks in 8 s segments ({len(table)} fits of "
+        f"PowerLaw1D + Lorentz1D + Const1D): cold {cold:.2f} s, warm min {min(warm):.2f} s "
+        f"median {statistics.median(warm):.2f} s, converged {int(table['converged'].sum())}"
+    )
+
+
+if __name__ == "__main__":
+    n_obs = int(sys.argv[1]) if len(sys.argv) > 1 else 40
+    n_events = int(float(sys.argv[2])) if len(sys.argv) > 2 else 100_000
+    end_to_end(n_obs, n_events)
+    qpo_tracking()
