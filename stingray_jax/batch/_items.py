@@ -141,7 +141,7 @@ def item_spectra(
     ``AveragedPowerspectrum(save_all=True)`` (normalised with the mean of all segments when
     ``use_common_mean``).
     """
-    from ..fourier import avg_pds_from_timeseries
+    from ..fourier._timeseries import avg_pds_with_segment_starts
 
     gti = np.asarray(obs.gti)
     longest = float(np.max(gti[:, 1] - gti[:, 0])) if gti.size else 0.0
@@ -156,16 +156,16 @@ def item_spectra(
             f"must hold at least 2 bins"
         )
     with preserve_global_state():
-        table = avg_pds_from_timeseries(
+        table = avg_pds_with_segment_starts(
             obs.times,
             gti,
             segment_size,
             obs.dt,
-            norm=norm,
-            use_common_mean=use_common_mean,
-            fluxes=obs.fluxes,
-            errors=obs.errors,
-            return_subcs=per_segment,
+            norm,
+            use_common_mean,
+            obs.fluxes,
+            obs.errors,
+            per_segment,
         )
     if table is None or len(table) == 0:
         raise ValueError(f"no segment of {segment_size:g} s holds data inside the GTIs")

@@ -311,6 +311,19 @@ def avg_pds_from_timeseries(
     >>> bool(abs(res["power"].mean() - 2) < 0.05)
     True
     """
+    results = avg_pds_with_segment_starts(
+        times, gti, segment_size, dt, norm, use_common_mean, fluxes, errors, return_subcs
+    )
+    if results is not None:
+        results.meta.pop("segment_starts", None)  # Stingray's meta keys, no more
+    return results
+
+
+def avg_pds_with_segment_starts(
+    times, gti, segment_size, dt, norm, use_common_mean, fluxes, errors, return_subcs
+):
+    """`avg_pds_from_timeseries`, with ``meta["segment_starts"]`` (the start time of each
+    periodogram of ``subcs``) when ``return_subcs`` (for the batch of observations)."""
     norm = _check_norm(norm)
     _check_dt_value(dt)
     gti = _check_gti(gti)
