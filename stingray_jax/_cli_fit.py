@@ -189,41 +189,27 @@ def _initial_guess(model, explicit, freq, power):
 def _read_spectrum(path, dt, segment_size, norm):
     """AveragedPowerspectrum of an event file or a light curve file."""
     from ._config import preserve_global_state
+    from .batch._items import read_observation
 
     with preserve_global_state():
-        from stingray import AveragedPowerspectrum, EventList, Lightcurve
+        from stingray import AveragedPowerspectrum, EventList
 
-    if not os.path.exists(path):
-        raise OSError(f"no such file: {path!r}")
-    errors = []
+    data = read_observation(path)
+    if not isinstance(data, EventList):
+        return _lc_spectrum(data, dt, segment_size, norm, path)
+    events = data
     with preserve_global_state():
-        try:
-            events = EventList.read(path, fmt="ogip")
-        except Exception as exc:  # not an event file: try a light curve
-            errors.append(f"as events: {exc}")
-            events = None
-        if events is not None:
-            dt = 1.0 / 128 if dt is None else dt
-            _check_bins(segment_size, dt)
-            if events.time is None or np.size(events.time) == 0:
-                raise ValueError(f"{path!r} contains no events")
-            _check_segment(segment_size, events.gti, path)
-            _check_events_in_gtis(events.time, events.gti, path)
-            ps = AveragedPowerspectrum.from_events(
-                events, dt=dt, segment_size=segment_size, norm=norm, silent=True
-            )
-            _check_frequencies(ps, segment_size, dt, path)
-            return ps
-        lc = None
-        for fmt in ("ogip", None):
-            try:
-                lc = Lightcurve.read(path, fmt=fmt) if fmt else Lightcurve.read(path)
-                break
-            except Exception as exc:
-                errors.append(f"as a light curve ({fmt or 'auto'}): {exc}")
-        if lc is None:
-            raise OSError(f"cannot read {path!r} as an event file or a light curve ({errors[0]})")
-        return _lc_spectrum(lc, dt, segment_size, norm, path)
+        dt = 1.0 / 128 if dt is None else dt
+        _check_bins(segment_size, dt)
+        if events.time is None or np.size(events.time) == 0:
+            raise ValueError(f"{path!r} contains no events")
+        _check_segment(segment_size, events.gti, path)
+        _check_events_in_gtis(events.time, events.gti, path)
+        ps = AveragedPowerspectrum.from_events(
+            events, dt=dt, segment_size=segment_size, norm=norm, silent=True
+        )
+        _check_frequencies(ps, segment_size, dt, path)
+        return ps
 
 
 def _check_bins(segment_size, dt):

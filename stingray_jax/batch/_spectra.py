@@ -262,23 +262,27 @@ def fit_batch(
         freq_d = freq.astype(np_dtype)
         p0_d = p0.astype(np_dtype)
         powers_d = powers.astype(np_dtype)
-        ms_d = ms
         devs = resolve_devices(devices)
-        if len(devs) > 1:
-            # One block of rows per device; the batch is padded to a bucketed size (repeating
-            # its last spectrum) so that similar batch sizes share one compiled program.
-            idx = np.minimum(np.arange(bucket_size(n_spec, len(devs))), n_spec - 1)
-            res = _batch_sharded_jit(tuple(devs))(
+
+        def fit_rows(compiled, idx, n_real):
+            """Fit the spectra ``idx`` (padded by repeats) and keep the first ``n_real``."""
+            res = compiled(
                 p0_d[idx],
                 jm_d,
                 freq_d,
                 powers_d[idx],
-                None if ms_d is None else ms_d[idx],
+                None if ms is None else ms[idx],
                 spec=spec,
                 solver=solver,
                 max_steps=max_steps,
             )
-            out = jax.tree_util.tree_map(lambda a: np.asarray(a)[:n_spec], res)
+            return jax.tree_util.tree_map(lambda a: np.asarray(a)[:n_real], res)
+
+        if len(devs) > 1:
+            # One block of rows per device; the batch is padded to a bucketed size (repeating
+            # its last spectrum) so that similar batch sizes share one compiled program.
+            idx = np.minimum(np.arange(bucket_size(n_spec, len(devs))), n_spec - 1)
+            out = fit_rows(_batch_sharded_jit(tuple(devs)), idx, n_spec)
         else:
             # Equal parts, one per CPU core, fitted in parallel threads (each part is padded
             # to a bucketed size by repeating its last spectrum, so that the parts, and
@@ -290,18 +294,7 @@ def fit_batch(
             def part(k):
                 idx = np.minimum(np.arange(k * size, (k + 1) * size), n_spec - 1)
                 with jax.default_device(devs[0]):
-                    res = _batch_jit()(
-                        p0_d[idx],
-                        jm_d,
-                        freq_d,
-                        powers_d[idx],
-                        None if ms_d is None else ms_d[idx],
-                        spec=spec,
-                        solver=solver,
-                        max_steps=max_steps,
-                    )
-                n_real = min(size, n_spec - k * size)
-                return jax.tree_util.tree_map(lambda a: np.asarray(a)[:n_real], res)
+                    return fit_rows(_batch_jit(), idx, min(size, n_spec - k * size))
 
             parts = list(parallel_map(part, range(n_parts), n_workers))
             out = jax.tree_util.tree_map(lambda *a: np.concatenate(a), *parts)
