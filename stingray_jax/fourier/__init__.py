@@ -25,12 +25,8 @@ from ._emmanoulopoulos import (
 from ._lombscargle import lomb_scargle, lsft
 from ._simulate import simulate_lightcurve
 from ._simulate_pairs import simulate_correlated_lightcurves
-from ._timeseries import (
-    avg_cs_from_iterables,
-    avg_cs_from_timeseries,
-    avg_pds_from_iterable,
-    avg_pds_from_timeseries,
-)
+from ._timeseries import avg_pds_from_iterable, avg_pds_from_timeseries
+from ._timeseries_cross import avg_cs_from_iterables, avg_cs_from_timeseries
 
 __all__ = [
     "avg_cs_batch",
