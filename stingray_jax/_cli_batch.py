@@ -2,7 +2,7 @@
 
 A thin front-end of `stingray_jax.batch.fit_observations`: the model expression of
 ``stingray-jax fit`` (with its data-driven starting values for each spectrum), a summary on
-stdout, the table in an ECSV file (appended chunk by chunk, ``--resume`` to continue), and a
+stdout, the table in an ECSV or FITS file (appended chunk by chunk, ``--resume`` to continue), and a
 plot of each free parameter against time.
 """
 
@@ -110,8 +110,8 @@ def add_batch_parser(sub):
         description=(
             "Averaged power spectrum of each event or light-curve file (or, with "
             "--per-segment, of each segment), fitted with the Whittle/Gamma likelihood; writes "
-            "the table (ECSV, appended as chunks finish) and a plot of the parameters against "
-            "time. A file that cannot be used is a flagged row."
+            "the table (ECSV or FITS, appended as chunks finish) and a plot of the parameters "
+            "against time. A file that cannot be used is a flagged row."
         ),
     )
     p.add_argument("files", nargs="*", metavar="FILE", help="event file(s) or light curve(s)")
@@ -121,7 +121,7 @@ def add_batch_parser(sub):
     p.add_argument("--norm", default="leahy", choices=["leahy", "frac", "abs", "none"])
     p.add_argument("--per-segment", action="store_true", help="one fit per segment")
     p.add_argument("--rebin-log", type=float, default=None, help="log-rebinning factor f")
-    p.add_argument("--out", default="", help="ECSV file for the table (default: none)")
+    p.add_argument("--out", default="", help="ECSV or FITS file for the table (default: none)")
     p.add_argument("--resume", action="store_true", help="continue the run that wrote --out")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out")
     p.add_argument("--chunk-size", type=int, default=64, help="files per chunk (default 64)")

@@ -17,7 +17,7 @@ Sub-commands:
 ``stingray-jax batch FILE... --model EXPR --segment-size S --dt DT [--per-segment] ...``
     Fit a model to every observation (or segment) of many files
     (`stingray_jax.batch.fit_observations`); prints a summary, writes the table to ``--out``
-    (ECSV, ``--resume`` continues an interrupted run) and ``--plot`` each parameter against
+    (ECSV or FITS, ``--resume`` continues an interrupted run) and ``--plot`` each parameter against
     time. Bad input: a one-line message and exit status 2.
 
 ``fit`` and ``zsearch`` keep JAX's compiled programs on disk (the persistent compilation

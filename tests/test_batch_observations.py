@@ -7,7 +7,6 @@ resumed runs.
 """
 
 import os
-import shutil
 import warnings
 
 import numpy as np
@@ -230,9 +229,8 @@ def test_output_file_resume_after_interruption(observations, tmp_path, monkeypat
 
 def test_overwrite_and_bad_arguments(observations, tmp_path):
     path = tmp_path / "x.ecsv"
-    shutil.copy(os.path.join(DATA, "monol_testA.evt"), tmp_path / "x.fits")
     with pytest.raises(ValueError, match="must be an ECSV"):
-        fit_observations(observations[:1], _model(), SEG, DT, out=tmp_path / "x.fits")
+        fit_observations(observations[:1], _model(), SEG, DT, out=tmp_path / "x.csv")
     path.write_text("# %ECSV 1.0\n# ---\n# datatype:\n# - {name: a, datatype: int64}\na\n1\n")
     with pytest.raises(ValueError, match="not written by a batch fit"):
         fit_observations(observations[:1], _model(), SEG, DT, out=path, resume=True)

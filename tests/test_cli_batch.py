@@ -55,7 +55,7 @@ def test_batch_of_event_files_with_a_corrupt_one(tmp_path):
         (["batch"], "at least one"),
         (["batch", "x.evt", "--segment-size", "-1"], "segment size"),
         (["batch", "x.evt", "--model", "Nope1D"], "Nope1D"),
-        (["batch", "x.evt", "--out", "t.fits"], "ECSV"),
+        (["batch", "x.evt", "--out", "t.csv"], "ECSV"),
     ],
 )
 def test_bad_input_exit_status_2(argv, match, tmp_path, monkeypatch):
