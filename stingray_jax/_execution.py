@@ -6,6 +6,8 @@ code path serves one CPU, several (simulated) CPU devices and several GPUs:
 - `bucket_size` rounds a batch up to a size from a short ladder, so batches of similar sizes
   share one compiled program (the padding rows repeat a real row and are discarded);
 - `resolve_devices` turns the user's ``devices`` argument into a list of local devices;
+- `run_rows` runs a batched computation over rows on those devices: one ``shard_map`` call
+  when there are several, else equal parts in parallel threads on the one device;
 - `sharded` wraps a function of batched arrays in ``jax.shard_map`` over a one-axis
   ``Mesh`` of those devices: each device runs the function on its own block of rows, and the
   results are what one device gives for the same rows (the per-row work is independent).
@@ -17,7 +19,7 @@ import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["bucket_size", "resolve_devices", "sharded"]
+__all__ = ["bucket_size", "resolve_devices", "run_rows", "sharded"]
 
 _AXIS = "batch"
 
@@ -78,3 +80,42 @@ def sharded(fn: Callable[..., Any], devices: Sequence[Any], batched: Sequence[bo
     return jax.shard_map(
         fn, mesh=mesh, in_specs=specs, out_specs=PartitionSpec(_AXIS), check_vma=False
     )
+
+
+def run_rows(
+    compute: Callable[[Any, int, bool], Any],
+    n_rows: int,
+    devices: Sequence[Any],
+    n_workers: int | None = None,
+) -> Any:
+    """Run ``compute`` over ``n_rows`` independent rows and return its pytree of NumPy arrays.
+
+    ``compute(idx, n_real, on_mesh)`` computes the rows ``idx`` (an index array padded to a
+    `bucket_size` by repeating the last row, so that batches of similar sizes share one
+    compiled program) and returns the first ``n_real`` rows of each output as NumPy arrays.
+    With several ``devices`` it is called once with ``on_mesh=True`` (the caller's function is
+    then a `sharded` one over ``devices``; the padded size splits evenly); with one device the
+    rows are cut into ``n_workers`` equal parts (default: one per CPU core, see
+    `stingray_jax.optimize.default_workers`) computed in parallel threads on that device with
+    ``on_mesh=False``. The results do not depend on the split.
+    """
+    import jax
+    import numpy as np
+
+    from .optimize import default_workers, parallel_map
+
+    devices = list(devices)
+    if len(devices) > 1:
+        idx = np.minimum(np.arange(bucket_size(n_rows, len(devices))), n_rows - 1)
+        return compute(idx, n_rows, True)
+    n_workers = default_workers() if n_workers is None else max(1, int(n_workers))
+    size = bucket_size(-(-n_rows // max(1, min(n_workers, n_rows))))
+    n_parts = -(-n_rows // size)
+
+    def part(k):
+        idx = np.minimum(np.arange(k * size, (k + 1) * size), n_rows - 1)
+        with jax.default_device(devices[0]):
+            return compute(idx, min(size, n_rows - k * size), False)
+
+    parts = list(parallel_map(part, range(n_parts), n_workers))
+    return jax.tree_util.tree_map(lambda *a: np.concatenate(a), *parts)

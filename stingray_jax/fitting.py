@@ -89,9 +89,16 @@ class LikelihoodSpec:
     kind : str
         ``"whittle"``, ``"gamma"``, ``"stingray_gamma"``, ``"gaussian"``, ``"poisson"`` or
         ``"laplace"`` (or any name added to the table).
+    masked : bool, optional
+        The data dict also holds ``"mask"`` (one boolean per point): only the points where it
+        is true enter the likelihood, so that data of different lengths can be padded to one
+        shape and fitted in one ``vmap``. Neither the value nor the gradient depends on what
+        the padded points hold, provided the model is finite at their ``x`` (pad ``x`` with a
+        repeat of a real point; a NaN model value would turn the gradient into NaN).
     """
 
     kind: str
+    masked: bool = False
 
     def __post_init__(self):
         if self.kind not in LIKELIHOODS:
@@ -102,17 +109,42 @@ class LikelihoodSpec:
     @property
     def data_names(self) -> tuple[str, ...]:
         """The keys of the data dict that the likelihood reads (besides ``"x"``)."""
-        return LIKELIHOODS[self.kind].data
+        return (*LIKELIHOODS[self.kind].data, *(("mask",) if self.masked else ()))
+
+    def _masked_args(self, model, data):
+        """Model and data with the padded points replaced by harmless values (1.0)."""
+        import jax.numpy as jnp
+
+        mask = jnp.asarray(data["mask"], dtype=bool)
+        args = [
+            jnp.broadcast_to(jnp.asarray(data[k], dtype=model.dtype), model.shape)
+            for k in LIKELIHOODS[self.kind].data
+        ]
+        one = jnp.ones((), model.dtype)
+        return mask, jnp.where(mask, model, one), [jnp.where(mask, a, one) for a in args]
 
     def loglike(self, model: Float[RealArrayLike, " n"], data: Data) -> Float[Array, ""]:
         """The summed log-likelihood of the model values ``model``."""
         entry = LIKELIHOODS[self.kind]
-        return entry.loglike(model, *(data[k] for k in entry.data))
+        if not self.masked:
+            return entry.loglike(model, *(data[k] for k in entry.data))
+        import jax
+        import jax.numpy as jnp
+
+        mask, model, args = self._masked_args(jnp.asarray(model), data)
+        # the registered functions return sums: evaluate them point by point, then mask
+        terms = jax.vmap(lambda s, *a: entry.loglike(s[None], *(v[None] for v in a)))(model, *args)
+        return jnp.sum(jnp.where(mask, terms, jnp.zeros((), terms.dtype)))
 
     def fisher(self, model: Float[RealArrayLike, " n"], data: Data) -> Float[Array, " n"]:
         """The Fisher information ``E[-d2 log L_i / dS_i^2]`` of each model value."""
         entry = LIKELIHOODS[self.kind]
-        return entry.fisher(model, *(data[k] for k in entry.data))
+        if not self.masked:
+            return entry.fisher(model, *(data[k] for k in entry.data))
+        import jax.numpy as jnp
+
+        mask, model, args = self._masked_args(jnp.asarray(model), data)
+        return jnp.where(mask, entry.fisher(model, *args), jnp.zeros((), model.dtype))
 
 
 def psd_spec(whittle: bool, stingray_compat: bool = False) -> LikelihoodSpec:

@@ -89,6 +89,37 @@ def test_gradient_of_each_likelihood_is_exact(rng):
             )
 
 
+@pytest.mark.parametrize("kind", sorted(likelihoods.LIKELIHOODS))
+def test_masked_likelihood_is_the_one_of_the_unmasked_points(kind, rng):
+    """Padding + mask: value, gradient, Hessian and Fisher information are those of the real
+    points only, whatever the padded points hold (NaN data included)."""
+    from jax.test_util import check_grads
+
+    s, (data, _, _) = _data(kind, rng)
+    keep = np.array([True, False, True, True, False, True])
+    sub = {k: np.asarray(v)[keep] for k, v in data.items()}
+    padded = {k: np.where(keep, np.asarray(v), np.nan) for k, v in data.items()}
+    padded["mask"] = keep
+    s_pad = np.where(keep, s, -5.0)  # the model may be anything finite at the padded points
+    spec = LikelihoodSpec(kind, masked=True)
+    assert spec.data_names == (*likelihoods.LIKELIHOODS[kind].data, "mask")
+    plain = LikelihoodSpec(kind)
+    with x64_scope():
+        value = float(spec.loglike(jnp.asarray(s_pad), padded))
+        np.testing.assert_allclose(value, float(plain.loglike(jnp.asarray(s[keep]), sub)))
+        grad = np.asarray(jax.grad(lambda v: spec.loglike(v, padded))(jnp.asarray(s_pad)))
+        ref = np.asarray(jax.grad(lambda v: plain.loglike(v, sub))(jnp.asarray(s[keep])))
+        np.testing.assert_allclose(grad[keep], ref, rtol=1e-12)
+        assert np.all(grad[~keep] == 0)
+        fisher = np.asarray(spec.fisher(jnp.asarray(s_pad), padded))
+        np.testing.assert_allclose(fisher[keep], plain.fisher(jnp.asarray(s[keep]), sub))
+        assert np.all(fisher[~keep] == 0)
+        if kind != "laplace":  # |y - S| has no second derivative at the data
+            check_grads(
+                lambda v: spec.loglike(v, padded), (jnp.asarray(s_pad),), order=2, modes="rev"
+            )
+
+
 def test_unknown_likelihood_is_named():
     with pytest.raises(ValueError, match="unknown likelihood 'cauchy'"):
         LikelihoodSpec("cauchy")

@@ -52,7 +52,8 @@ def item_label(item: Any, index: int) -> str:
 
 
 def read_observation(path: str | os.PathLike) -> Any:
-    """An ``EventList`` (OGIP event file) or else a ``Lightcurve`` read from ``path``.
+    """An ``EventList`` (OGIP event file, or a file of ``EventList.write``: HDF5, ECSV, ...)
+    or else a ``Lightcurve`` read from ``path``.
 
     Raises
     ------
@@ -72,6 +73,11 @@ def read_observation(path: str | os.PathLike) -> Any:
             return EventList.read(path, fmt="ogip")
         except Exception as exc:  # not an event file: try a light curve
             errors.append(f"as events: {exc}")
+        if not path.lower().endswith((".evt", ".fits", ".fit", ".gz", ".lc")):
+            try:  # a file written by EventList.write (HDF5, ECSV, pickle...; by extension)
+                return EventList.read(path)
+            except Exception as exc:
+                errors.append(f"as events ({os.path.splitext(path)[1]}): {exc}")
         for fmt in ("ogip", None):
             try:
                 return Lightcurve.read(path, fmt=fmt) if fmt else Lightcurve.read(path)

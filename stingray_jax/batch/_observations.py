@@ -9,7 +9,6 @@ picklable function of picklable arguments), so that other engines can map it ove
 
 from __future__ import annotations
 
-import hashlib
 import os
 import warnings
 from collections.abc import Callable, Iterable, Sequence
@@ -17,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._chunks import as_jax_model, common_settings, resolve_share, run_chunks
 from ._items import item_label, item_spectra, load_observation
-from ._output import append_chunk, open_output, read_output
 from ._spectra import fit_batch
 
 if TYPE_CHECKING:
@@ -28,18 +27,6 @@ if TYPE_CHECKING:
     from ..models import JaxModel
 
 __all__ = ["fit_chunk", "fit_observations"]
-
-
-def _as_jax_model(model):
-    from astropy.modeling import Model
-
-    from ..models import JaxModel, from_astropy
-
-    if isinstance(model, Model):
-        return from_astropy(model)
-    if isinstance(model, JaxModel):
-        return model
-    raise TypeError(f"model must be an astropy model or a JaxModel, got {type(model).__name__}")
 
 
 def _rebinned(freq, powers, m, rebin_log, df):
@@ -100,7 +87,7 @@ def fit_chunk(
     """
     from astropy.table import Table
 
-    jm = _as_jax_model(model)
+    jm = as_jax_model(model)
     o = options
     heads, spectra, bad = [], [], []
     freq = None
@@ -222,23 +209,13 @@ def fit_chunk(
 
 def _settings(jm, labels, options):
     """What determines the rows (for the resume check): JSON-friendly values only."""
-    p0 = options["p0"]
-    if callable(p0):
-        p0 = f"callable {getattr(p0, '__module__', '')}.{getattr(p0, '__qualname__', p0)}"
-    elif p0 is not None:
-        p0 = [float(v) for v in np.ravel(p0)]
     keys = ("segment_size", "dt", "norm", "per_segment", "rebin_log", "solver")
     settings = {k: options[k] for k in keys}
     settings.update(
         stingray_compat=bool(options["stingray_compat"]),
         max_steps=options["max_steps"],
         dtype=options["dtype"],
-        free_param_names=list(jm.free_param_names),
-        model_p0=[float(v) for v in jm.p0],
-        bounds=[[None if b is None else float(b) for b in pair] for pair in jm.bounds],
-        p0=p0,
-        n_items=len(labels),
-        items_sha1=hashlib.sha1("\n".join(labels).encode()).hexdigest(),
+        **common_settings(jm, labels, options["p0"]),
     )
     return settings
 
@@ -264,6 +241,8 @@ def fit_observations(
     progress: bool = False,
     devices: int | Sequence[Any] | None = None,
     n_workers: int | None = None,
+    client: Any = None,
+    share: str | tuple[int, int] | None = None,
 ) -> Table:
     """Fit one power-spectrum model to every observation (or every segment) of a batch.
 
@@ -308,14 +287,28 @@ def fit_observations(
     chunk_size : int, optional
         Items per chunk (default 64).
     out : str or path, optional
-        An ``.ecsv`` file the rows are appended to as chunks finish. With ``resume=True``, an
-        existing file written by an interrupted run with the same settings is continued: the
-        items it holds are skipped, and the final table is the one an uninterrupted run
-        writes. An existing file is otherwise an error unless ``overwrite=True``.
+        An ECSV (``.ecsv``) or FITS (``.fits`` or ``.fit``, not compressed) file the rows are
+        appended to as chunks finish; a FITS file (rows in its ``BATCH`` extension, settings as
+        JSON in the ``BATCHMET`` keyword) is rewritten atomically for each chunk, so an
+        interruption never leaves a torn file. With ``resume=True``, an existing file written
+        by an interrupted run with the same settings is continued: the items it holds are
+        skipped, and the final table is the one an uninterrupted run writes (the same for
+        either format). An existing file is otherwise an error unless ``overwrite=True``.
     progress : bool, optional
         Show a tqdm progress bar (items).
     devices, n_workers
         As in `fit_batch` (the results do not depend on them, nor on ``chunk_size``).
+    client : dask.distributed.Client, optional
+        Fit the chunks on the workers of this Dask cluster (one task per chunk, the rows
+        appended to ``out`` as chunks complete) instead of in this process. The items (file
+        paths are best: each worker reads its own files), the model and the settings are sent
+        to the workers; the table is the one a local run gives.
+    share : "jax" or (index, count), optional
+        Fit only this process's share of the items, every ``count``-th from ``index``
+        (``"jax"``: ``jax.process_index()`` of ``jax.process_count()``, for one process per
+        host after ``jax.distributed.initialize()``); give each process its own ``out`` and
+        join the files with `read_results`. The ``item`` column keeps the positions in the
+        full list.
 
     Returns
     -------
@@ -349,9 +342,8 @@ def fit_observations(
     >>> bool(np.all(np.abs(table["amplitude_1"] - 2) < 0.1))  # Poisson noise level of Leahy
     True
     """
-    from astropy.table import vstack
 
-    jm = _as_jax_model(model)
+    jm = as_jax_model(model)
     if jm.n_free == 0:
         raise ValueError("all parameters of the model are fixed or tied: nothing to fit")
     items = list(items)
@@ -385,42 +377,24 @@ def fit_observations(
 
     resolve_devices(devices)  # a bad value is an error now, not a flagged row per item
     labels = [item_label(item, i) for i, item in enumerate(items)]
+    share = resolve_share(share)
     settings = _settings(jm, labels, options)
-    done_tables = []
-    todo = list(range(len(items)))
-    path = None if out is None else os.fspath(out)
-    if path is not None:
-        previous = open_output(path, settings, resume, overwrite)
-        if previous is not None:
-            done = {int(i) for i in previous["item"]}
-            todo = [i for i in todo if i not in done]
-            done_tables.append(previous)
-
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=len(items), initial=len(items) - len(todo), unit="item")
-    new_tables = []
-    try:
-        for start in range(0, len(todo), chunk_size):
-            chunk = [(i, items[i]) for i in todo[start : start + chunk_size]]
-            table = fit_chunk(chunk, jm, options)
-            if path is not None:
-                append_chunk(path, table, settings)
-            new_tables.append(table)
-            if bar is not None:
-                bar.update(len(chunk))
-    finally:
-        if bar is not None:
-            bar.close()
-
-    if path is not None:
-        result = read_output(path)
-        result.meta.pop("stingray_jax_batch", None)
-    else:
-        result = vstack(new_tables, metadata_conflicts="silent")
-    result = result[np.lexsort((np.asarray(result["segment"]), np.asarray(result["item"])))]
+    settings["share"] = None if share is None else list(share)
+    result = run_chunks(
+        fit_chunk,
+        items,
+        jm,
+        options,
+        settings,
+        sort_keys=("item", "segment"),
+        chunk_size=chunk_size,
+        out=out,
+        resume=resume,
+        overwrite=overwrite,
+        progress=progress,
+        client=client,
+        share=share,
+    )
     result.meta["free_param_names"] = list(jm.free_param_names)
     result.meta["settings"] = settings
     flagged = np.asarray(result["problem"]) != ""

@@ -9,11 +9,14 @@
   `QPOLorentz1D` (rms, centroid, Q), `BendingPowerLaw1D`, `QPOHarmonics1D`.
 - Light-curve (flare) shapes with the parameterisation of Stingray's ``gpmodeling`` means, in
   `stingray_jax.models.lightcurve` (exported here with a ``_mean`` suffix: `gaussian_mean`, ...).
+- Flare profiles as astropy classes with JAX twins (`FRED1D`, `SkewGaussian1D`,
+  `SkewExponential1D`), for light-curve fits.
 - `register` adds a JAX twin for another astropy class; packages can also ship twins through the
   entry-point group ``stingray_jax.models``.
 """
 
 from .bridge import JaxModel, from_astropy
+from .flares import FRED1D, SkewExponential1D, SkewGaussian1D
 from .lightcurve import constant as constant_mean
 from .lightcurve import exponential as exponential_mean
 from .lightcurve import fred as fred_mean
@@ -47,11 +50,14 @@ from .timing import (
 )
 
 __all__ = [
+    "FRED1D",
     "BendingPowerLaw1D",
     "JaxModel",
     "ModelPluginWarning",
     "QPOHarmonics1D",
     "QPOLorentz1D",
+    "SkewExponential1D",
+    "SkewGaussian1D",
     "ZeroCenteredLorentz1D",
     "bending_power_law",
     "broken_power_law",

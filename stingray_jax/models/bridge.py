@@ -223,6 +223,9 @@ class JaxModel:
     def __setattr__(self, name, value):
         raise dataclasses.FrozenInstanceError(f"JaxModel is immutable (cannot set {name!r})")
 
+    def __reduce__(self):  # picklable (to send it to other processes, e.g. Dask workers)
+        return (type(self), (self._static, self.const_values, self.p0))
+
     # pytree protocol ------------------------------------------------------------------------
     def tree_flatten(self):
         return (self.const_values, self.p0), self._static
