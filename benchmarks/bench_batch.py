@@ -10,9 +10,25 @@ of 1e5 events; issue 15's full case is 1000 x 4e5). Prints, interleaved in one p
    resident memory of the process;
 2. per-segment QPO tracking of a 10 ks light curve in 8 s segments (1250 fits of
    Lorentzian + power law + constant, Whittle): cold and warm time of ``fit_observations``
-   with ``per_segment=True``.
+   with ``per_segment=True``, the number of fits that converged and the distribution of their
+   iteration counts.
 
-The observations are simulated with a stated seed (a QPO at 3 Hz, Poisson events).
+The observations are simulated with a stated seed (a QPO at 3 Hz, Poisson events; the light
+curve of part 2 also has red noise, which its power law describes).
+
+Part 2 does what a user tracking a QPO would do: fit the averaged periodogram first (one
+Gamma fit, from starting values read off the data by `_qpo_guess`), then start every segment's
+fit from that solution. Both steps are timed. Two choices matter (issue 15 measurements, 2-core
+CPU): with the model's default values as starting point and a light curve *without* red noise,
+only 608 of 1250 fits converged and 83 % of the solver iterations (and of the ~10 s) went to
+the others, which ran to ``max_steps``. Those fits are genuinely not converged: with no red
+noise in an 8 s periodogram the power law has no finite maximum-likelihood estimate (it runs
+off along ``alpha -> 0`` with ``amplitude -> inf`` and the constant going negative, the power
+law becoming a second constant, or along ``alpha -> inf``, a spike on the lowest bin), and
+better starting values cannot change that. With red noise in the data and the averaged fit as
+starting point, about 1200 of 1250 converge in ~8 iterations (median); the rest are flagged
+``converged=False`` (a line of zero width on one bin, or a power law on the lowest bin: again
+no finite maximum) and reported as such.
 """
 
 import os
@@ -37,9 +53,12 @@ with preserve_global_state():
 DT = 1 / 128
 
 
-def _rate(rng, n_bins, mean, dt=DT, f0=3.0, q=4.0, rms=0.2):
+def _rate(rng, n_bins, mean, dt=DT, f0=3.0, q=4.0, rms=0.2, red=0.0):
+    """A log-normal rate: a Lorentzian QPO at ``f0`` plus ``red * (f / f0)**-1`` red noise."""
     freq = np.fft.rfftfreq(n_bins, dt)
     shape = 1 / (1 + ((freq - f0) / (f0 / q / 2)) ** 2)
+    if red:
+        shape[1:] += red * (freq[1:] / f0) ** -1.0
     spec = (rng.normal(size=freq.size) + 1j * rng.normal(size=freq.size)) * np.sqrt(shape)
     spec[0] = 0
     x = np.fft.irfft(spec, n_bins)
@@ -110,11 +129,43 @@ def end_to_end(n_obs, n_events, rounds=3):
     )
 
 
+def _qpo_guess(freq, power, band=(0.5, 20.0)):
+    """Starting values of PowerLaw1D (x_0 = 1 fixed) + Lorentz1D + Const1D read off a spectrum.
+
+    The constant is the mean power in the upper half of the band; the QPO is the peak of the
+    ~1 Hz running mean inside ``band`` (its excess over the constant, a width of a quarter of
+    its frequency); the power law has index 1 and the mean excess below ``band`` as amplitude.
+    """
+    df = freq[1] - freq[0]
+    noise = float(np.mean(power[freq > 0.5 * freq[-1]]))
+    k = max(5, round(1.0 / float(df)))
+    smooth = np.convolve(power, np.ones(k) / k, mode="same")
+    in_band = np.flatnonzero((freq >= band[0]) & (freq <= band[1]))
+    i = in_band[np.argmax(smooth[in_band])]
+    low = freq < band[0]
+    pl = max(float(np.mean(power[low])) - noise, 0.05 * noise) * float(np.mean(freq[low]))
+    x0 = float(freq[i])
+    return [pl, 1.0, max(float(smooth[i]) - noise, 0.1 * noise), x0, max(x0 / 4, 3 * df), noise]
+
+
+def _averaged_fit(lc, model, segment_size):
+    """Free parameters of ``model`` fitted to the averaged periodogram of ``lc``."""
+    from stingray_jax.batch import fit_batch
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ps = AveragedPowerspectrum.from_lightcurve(lc, segment_size, norm="leahy", silent=True)
+    fit = fit_batch(model, ps.freq, ps.power[None], m=ps.m, p0=_qpo_guess(ps.freq, ps.power))
+    if not fit["converged"][0]:
+        raise RuntimeError("the fit of the averaged periodogram did not converge")
+    return [float(fit[name][0]) for name in fit.meta["free_param_names"]]
+
+
 def qpo_tracking(repeat=3):
     rng = np.random.default_rng(8)
     dt = 1 / 256
     n_bins = int(10_000 / dt)
-    counts = rng.poisson(_rate(rng, n_bins, 1000.0, dt=dt) * dt)
+    counts = rng.poisson(_rate(rng, n_bins, 1000.0, dt=dt, rms=0.3, red=0.05) * dt)
     lc = Lightcurve(
         dt * (np.arange(n_bins) + 0.5), counts, dt=dt, skip_checks=True, gti=[[0, 10_000]]
     )
@@ -123,7 +174,10 @@ def qpo_tracking(repeat=3):
     model.amplitude_0.bounds = (0, None)
 
     def run():
-        return fit_observations([lc], model, 8.0, norm="leahy", per_segment=True)
+        p0 = _averaged_fit(lc, model, 8.0)
+        with warnings.catch_warnings():  # the fits that do not converge are counted below
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return fit_observations([lc], model, 8.0, norm="leahy", per_segment=True, p0=p0)
 
     t0 = time.perf_counter()
     table = run()
@@ -133,10 +187,15 @@ def qpo_tracking(repeat=3):
         t0 = time.perf_counter()
         table = run()
         warm.append(time.perf_counter() - t0)
+    conv = np.asarray(table["converged"])
+    steps = np.asarray(table["n_steps"])[conv]
+    not_conv = np.asarray(table["n_steps"])[~conv] >= 200
     print(
         f"per-segment QPO tracking, 10 ks in 8 s segments ({len(table)} fits of "
         f"PowerLaw1D + Lorentz1D + Const1D): cold {cold:.2f} s, warm min {min(warm):.2f} s "
-        f"median {statistics.median(warm):.2f} s, converged {int(table['converged'].sum())}"
+        f"median {statistics.median(warm):.2f} s, converged {int(table['converged'].sum())} | "
+        f"iterations median {np.median(steps):.0f}, 90 % {np.percentile(steps, 90):.0f}, "
+        f"max {steps.max()} (converged fits), {not_conv.sum()} at max_steps"
     )
 
 
