@@ -37,16 +37,37 @@ def as_jax_model(model: Any) -> Any:
     raise TypeError(f"model must be an astropy model or a JaxModel, got {type(model).__name__}")
 
 
-def common_settings(jm: Any, labels: Sequence[str], p0: Any) -> dict[str, Any]:
+def _describe(obj: Any) -> str:
+    """A description of a prior or function that is the same in every run (no addresses)."""
+    dist = getattr(obj, "dist", None)
+    if dist is not None and hasattr(obj, "args"):  # a frozen scipy.stats distribution
+        return f"scipy.stats.{dist.name}{tuple(obj.args)}{dict(getattr(obj, 'kwds', {}))}"
+    if callable(obj) and hasattr(obj, "__qualname__"):
+        name = f"callable {getattr(obj, '__module__', '')}.{obj.__qualname__}"
+        code = getattr(obj, "__code__", None)
+        if code is not None:  # two lambdas of the same name but other bodies differ
+            import hashlib
+
+            text = code.co_code + repr(code.co_consts).encode() + repr(code.co_names).encode()
+            name += f" (code {hashlib.sha1(text).hexdigest()[:12]})"
+        return name
+    return f"{type(obj).__module__}.{type(obj).__qualname__}"
+
+
+def common_settings(
+    jm: Any, labels: Sequence[str], p0: Any, priors: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The settings every batch stores with its output (checked on resume): the model's free
-    parameters, starting values and bounds, the ``p0`` argument, and which items."""
+    parameters, starting values and bounds, the ``p0`` and ``priors`` arguments, and which
+    items."""
     import hashlib
 
     if callable(p0):
-        p0 = f"callable {getattr(p0, '__module__', '')}.{getattr(p0, '__qualname__', p0)}"
+        p0 = _describe(p0)
     elif p0 is not None:
         p0 = [float(v) for v in np.ravel(p0)]
     return dict(
+        priors=None if priors is None else {k: _describe(v) for k, v in sorted(priors.items())},
         free_param_names=list(jm.free_param_names),
         model_p0=[float(v) for v in jm.p0],
         bounds=[[None if b is None else float(b) for b in pair] for pair in jm.bounds],

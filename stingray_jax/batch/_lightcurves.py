@@ -22,6 +22,7 @@ import numpy as np
 from .._config import preserve_global_state, x64_scope
 from ._chunks import as_jax_model, common_settings, resolve_share, run_chunks
 from ._items import item_label, load_observation
+from ._spectra import batch_prior, log_prior_values
 
 if TYPE_CHECKING:
     from astropy.modeling import Model
@@ -94,12 +95,12 @@ def _start_values(p0, jm, time, counts, good):
     return values
 
 
-def _run_fits(p0s, jm, data, spec, solver, max_steps):
+def _run_fits(p0s, jm, data, spec, prior, solver, max_steps):
     from ..fitting import fit_pure
     from ..optimize import map_fits
 
     def one(p0, d):
-        return fit_pure(p0, jm, d, spec, None, solver, max_steps)
+        return fit_pure(p0, jm, d, spec, prior, solver, max_steps)
 
     return map_fits(one, p0s, data)
 
@@ -110,19 +111,20 @@ def _compiled(devices):
     from .._execution import sharded
     from ..optimize import compact_jit
 
+    statics = ("spec", "prior", "solver", "max_steps")
     if len(devices) < 2:
-        return compact_jit(_run_fits, static_argnames=("spec", "solver", "max_steps"))
+        return compact_jit(_run_fits, static_argnames=statics)
 
-    def run(p0s, jm, data, spec, solver, max_steps):
+    def run(p0s, jm, data, spec, prior, solver, max_steps):
         def body(p, j, d):
-            return _run_fits(p, j, d, spec, solver, max_steps)
+            return _run_fits(p, j, d, spec, prior, solver, max_steps)
 
         return sharded(body, devices, (True, False, True))(p0s, jm, data)
 
-    return compact_jit(run, static_argnames=("spec", "solver", "max_steps"))
+    return compact_jit(run, static_argnames=statics)
 
 
-def _fit_padded(jm, p0s, curves, o):
+def _fit_padded(jm, p0s, curves, o, prior):
     """Fit the light curves ``curves`` [(time, counts, errors, good)] padded to one length."""
     import jax
 
@@ -157,7 +159,15 @@ def _fit_padded(jm, p0s, curves, o):
         def compute(idx, n_real, on_mesh):
             fn = _compiled(devs if on_mesh else devs[:1])
             rows = {k: v[idx] for k, v in data.items()}
-            res = fn(p0_d[idx], jm_d, rows, spec=spec, solver=o["solver"], max_steps=o["max_steps"])
+            res = fn(
+                p0_d[idx],
+                jm_d,
+                rows,
+                spec=spec,
+                prior=prior,
+                solver=o["solver"],
+                max_steps=o["max_steps"],
+            )
             return jax.tree_util.tree_map(lambda a: np.asarray(a)[:n_real], res)
 
         return run_rows(compute, n, devs, o["n_workers"])
@@ -212,9 +222,10 @@ def fit_lightcurve_chunk(
     fun = np.full(n_rows, np.nan)
     converged = np.zeros(n_rows, bool)
     n_steps = np.zeros(n_rows, np.int64)
+    prior = batch_prior(jm, o["priors"])
     if curves:
         o["zeros"] = zeros
-        res = _fit_padded(jm, np.asarray(p0s), curves, o)
+        res = _fit_padded(jm, np.asarray(p0s), curves, o, prior)
         at = np.asarray(fitted)
         x[at], cov[at], fun[at] = res.x, res.cov, res.fun
         converged[at], n_steps[at] = res.converged, res.n_steps
@@ -229,11 +240,15 @@ def fit_lightcurve_chunk(
     with np.errstate(invalid="ignore"):
         errs = np.sqrt(np.diagonal(cov, axis1=1, axis2=2))
         n_bins = np.maximum(np.asarray(table["n_bins"], dtype=float), 1.0)
-        aic, bic = fun + 2.0 * k, fun + k * np.log(n_bins)
+        aic, bic = fun + 2.0 * k, fun + k * np.log(n_bins)  # fun: -log L, or -log posterior
     for j, name in enumerate(jm.free_param_names):
         table[name] = x[:, j]
         table[f"{name}_err"] = errs[:, j]
-    table["neg_log_likelihood"] = fun
+    if prior is None:
+        table["neg_log_likelihood"] = fun
+    else:
+        table["neg_log_likelihood"] = fun + log_prior_values(prior, x)
+        table["neg_log_posterior"] = fun
     table["aic"], table["bic"] = aic, bic
     table["converged"], table["n_steps"], table["cov"] = converged, n_steps, cov
     table["problem"] = np.array([r["problem"] for r in rows], dtype=str)
@@ -262,6 +277,7 @@ def fit_lightcurves(
     n_workers: int | None = None,
     client: Any = None,
     share: str | tuple[int, int] | None = None,
+    priors: dict[str, Any] | None = None,
 ) -> Table:
     """Fit one light-curve model (counts per bin against time) to every item of a batch.
 
@@ -295,8 +311,9 @@ def fit_lightcurves(
         (as a Stingray fit of ``lc.time``), ``"start"`` each light curve's first good bin
         (then ``t0``-like parameters are relative to it; the ``time_zero`` column gives the
         origin), or a number. Float32 fits need times under 1e5 s.
-    solver, max_steps, dtype, devices, n_workers
-        As in `fit_batch`.
+    solver, max_steps, dtype, devices, n_workers, priors
+        As in `fit_batch` (with ``priors``, maximum a posteriori fits and a
+        ``neg_log_posterior`` column).
     chunk_size, out, resume, overwrite, progress, client, share
         As in `fit_observations`.
 
@@ -345,6 +362,7 @@ def fit_lightcurves(
     from .._execution import resolve_devices
 
     resolve_devices(devices)
+    batch_prior(jm, priors)  # a bad prior is an error now, not a flagged row per item
     options = dict(
         dt=None if dt is None else float(dt),
         likelihood=likelihood,
@@ -355,6 +373,7 @@ def fit_lightcurves(
         dtype=dtype,
         devices=devices,
         n_workers=n_workers,
+        priors=priors,
     )
     share = resolve_share(share)
     labels = [item_label(item, i) for i, item in enumerate(items)]
@@ -392,6 +411,6 @@ def fit_lightcurves(
 def _settings(jm, labels, options, share):
     keys = ("dt", "likelihood", "time_zero", "solver", "max_steps", "dtype")
     settings = {"kind": "lightcurves", **{k: options[k] for k in keys}}
-    settings.update(common_settings(jm, labels, options["p0"]))
+    settings.update(common_settings(jm, labels, options["p0"], options["priors"]))
     settings["share"] = None if share is None else list(share)
     return settings

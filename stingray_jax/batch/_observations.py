@@ -18,7 +18,7 @@ import numpy as np
 
 from ._chunks import as_jax_model, common_settings, resolve_share, run_chunks
 from ._items import item_label, item_spectra, load_observation
-from ._spectra import fit_batch
+from ._spectra import batch_prior, fit_batch
 
 if TYPE_CHECKING:
     from astropy.modeling import Model
@@ -63,13 +63,15 @@ def _starting_values(p0, jm, freq, powers):
     return out, problems
 
 
-def _empty_fit_columns(jm, n):
+def _empty_fit_columns(jm, n, map_fit=False):
     nan = np.full(n, np.nan)
     cols = {}
     for name in jm.free_param_names:
         cols[name] = nan
         cols[f"{name}_err"] = nan
     cols["neg_log_likelihood"] = nan
+    if map_fit:
+        cols["neg_log_posterior"] = nan
     cols["converged"] = np.zeros(n, bool)
     cols["n_steps"] = np.zeros(n, np.int64)
     cols["cov"] = np.full((n, jm.n_free, jm.n_free), np.nan)
@@ -121,7 +123,7 @@ def fit_chunk(
         p0s, p0_problems = _starting_values(o["p0"], jm, fit_freq, fit_powers)
         n_rows = fit_powers.shape[0]
         m_arg: Any = 1 if np.all(fit_m == 1) else fit_m
-        cols = _empty_fit_columns(jm, n_rows)
+        cols = _empty_fit_columns(jm, n_rows, o["priors"] is not None)
         problem = p0_problems.copy()
         ok = p0_problems == ""
         if np.any(ok):
@@ -140,6 +142,7 @@ def fit_chunk(
                         dtype=o["dtype"],
                         n_workers=o["n_workers"],
                         devices=o["devices"],
+                        priors=o["priors"],
                     )
                 except ValueError as exc:
                     if "no spectrum can be fitted" not in str(exc):
@@ -156,8 +159,9 @@ def fit_chunk(
                 problem[stuck] = "the fit did not converge"
         k = jm.n_free
         with np.errstate(invalid="ignore"):
-            aic = cols["neg_log_likelihood"] + 2.0 * k
-            bic = cols["neg_log_likelihood"] + k * np.log(fit_freq.size)
+            objective = cols.get("neg_log_posterior", cols["neg_log_likelihood"])
+            aic = objective + 2.0 * k
+            bic = objective + k * np.log(fit_freq.size)
         start = 0
         for index, label, seg, sp in heads:
             n = sp.powers.shape[0]
@@ -189,7 +193,10 @@ def fit_chunk(
                 "tstart": nan,
                 "tstop": nan,
                 "m": np.array([0]),
-                **{name: np.asarray(col) for name, col in _empty_fit_columns(jm, 1).items()},
+                **{
+                    name: np.asarray(col)
+                    for name, col in _empty_fit_columns(jm, 1, o["priors"] is not None).items()
+                },
                 "aic": nan,
                 "bic": nan,
                 "problem": np.array([reason], dtype=object),
@@ -215,7 +222,7 @@ def _settings(jm, labels, options):
         stingray_compat=bool(options["stingray_compat"]),
         max_steps=options["max_steps"],
         dtype=options["dtype"],
-        **common_settings(jm, labels, options["p0"]),
+        **common_settings(jm, labels, options["p0"], options["priors"]),
     )
     return settings
 
@@ -243,6 +250,7 @@ def fit_observations(
     n_workers: int | None = None,
     client: Any = None,
     share: str | tuple[int, int] | None = None,
+    priors: dict[str, Any] | None = None,
 ) -> Table:
     """Fit one power-spectrum model to every observation (or every segment) of a batch.
 
@@ -282,8 +290,10 @@ def fit_observations(
     p0 : array_like or callable, optional
         Starting values of the free parameters (default: the model's values), or a function
         ``p0(freq, power) -> values`` evaluated for each spectrum.
-    solver, stingray_compat, max_steps, dtype
-        As in `fit_batch`.
+    solver, stingray_compat, max_steps, dtype, priors
+        As in `fit_batch` (with ``priors``, maximum a posteriori fits, Stingray's
+        ``max_post=True``, and a ``neg_log_posterior`` column, from which ``aic`` and ``bic``
+        are computed as Stingray does).
     chunk_size : int, optional
         Items per chunk (default 64).
     out : str or path, optional
@@ -372,10 +382,12 @@ def fit_observations(
         dtype=dtype,
         devices=devices,
         n_workers=n_workers,
+        priors=priors,
     )
     from .._execution import resolve_devices
 
     resolve_devices(devices)  # a bad value is an error now, not a flagged row per item
+    batch_prior(jm, priors)
     labels = [item_label(item, i) for i, item in enumerate(items)]
     share = resolve_share(share)
     settings = _settings(jm, labels, options)

@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # jaxtyping is needed by the type checker only (no runtime im
     from .._typing import RealArrayLike
     from ..models import JaxModel
 
-__all__ = ["fit_batch"]
+__all__ = ["batch_prior", "fit_batch", "log_prior_values"]
 
 
 def _row_problems(powers, ms, whittle):
@@ -46,13 +46,13 @@ def _row_problems(powers, ms, whittle):
     return problems.astype(str)
 
 
-def _run_fits(p0s, jm, x, ys, ms, spec, solver, max_steps):
+def _run_fits(p0s, jm, x, ys, ms, spec, prior, solver, max_steps):
     from ..fitting import fit_pure
     from ..optimize import map_fits
 
     def one(p0, y, m=None):
         data = {"x": x, "y": y} if m is None else {"x": x, "y": y, "m": m}
-        return fit_pure(p0, jm, data, spec, None, solver, max_steps)
+        return fit_pure(p0, jm, data, spec, prior, solver, max_steps)
 
     if ms is None:
         return map_fits(one, p0s, ys)
@@ -63,7 +63,7 @@ def _run_fits(p0s, jm, x, ys, ms, spec, solver, max_steps):
 def _batch_jit():
     from ..optimize import compact_jit
 
-    return compact_jit(_run_fits, static_argnames=("spec", "solver", "max_steps"))
+    return compact_jit(_run_fits, static_argnames=("spec", "prior", "solver", "max_steps"))
 
 
 @functools.cache
@@ -72,15 +72,43 @@ def _batch_sharded_jit(devices):
     from .._execution import sharded
     from ..optimize import compact_jit
 
-    def run(p0s, jm, x, ys, ms, spec, solver, max_steps):
+    def run(p0s, jm, x, ys, ms, spec, prior, solver, max_steps):
         def body(p, j, xx, y, *m):
-            return _run_fits(p, j, xx, y, m[0] if m else None, spec, solver, max_steps)
+            return _run_fits(p, j, xx, y, m[0] if m else None, spec, prior, solver, max_steps)
 
         batched = (True, False, False, True) + (() if ms is None else (True,))
         args = (p0s, jm, x, ys) + (() if ms is None else (ms,))
         return sharded(body, devices, batched)(*args)
 
-    return compact_jit(run, static_argnames=("spec", "solver", "max_steps"))
+    return compact_jit(run, static_argnames=("spec", "prior", "solver", "max_steps"))
+
+
+def batch_prior(jm: Any, priors: Any) -> Any:
+    """The static log-prior of the free parameters of ``jm`` from ``priors`` (a dict
+    ``{name: prior}`` as Stingray's ``set_logprior`` takes: scipy distributions, density
+    functions, NumPyro distributions), or None for maximum likelihood."""
+    if priors is None:
+        return None
+    if not isinstance(priors, dict):
+        raise TypeError(f"priors must be a dict {{name: prior}}, got {type(priors).__name__}")
+    from ..modeling._logprior import _LogPrior
+
+    extra = sorted(set(priors) - set(jm.free_param_names))
+    if extra:
+        raise ValueError(
+            f"priors names {extra}, which are not free parameters of the model "
+            f"({list(jm.free_param_names)})"
+        )
+    return _LogPrior(jm.free_param_names, priors)
+
+
+def log_prior_values(prior: Any, x: np.ndarray) -> np.ndarray:
+    """``log prior(x)`` of each row of ``x`` (NaN rows give NaN), in float64."""
+    import jax
+
+    with x64_scope(True):
+        values = np.asarray(jax.jit(jax.vmap(prior.jax))(np.nan_to_num(np.asarray(x, float))))
+    return np.where(np.all(np.isfinite(x), axis=1), values, np.nan)
 
 
 def fit_batch(
@@ -95,8 +123,10 @@ def fit_batch(
     dtype: str = "float64",
     n_workers: int | None = None,
     devices: int | Sequence[Any] | None = None,
+    priors: dict[str, Any] | None = None,
 ) -> Table:
-    """Maximum-likelihood fits of one power-spectrum model to a batch of spectra.
+    """Maximum-likelihood (or, with ``priors``, maximum a posteriori) fits of one
+    power-spectrum model to a batch of spectra.
 
     Parameters
     ----------
@@ -133,6 +163,12 @@ def fit_batch(
         of rows, one per device, by ``jax.shard_map`` (several GPUs, or CPU devices requested
         with ``XLA_FLAGS=--xla_force_host_platform_device_count=N``); the results are those of
         one device.
+    priors : dict, optional
+        ``{free parameter name: prior}``, as Stingray's ``set_logprior`` takes (frozen
+        ``scipy.stats`` distributions, density functions such as ``lambda a: (0 < a) & (a <
+        5)``, NumPyro distributions): the fits then maximise the posterior (Stingray's
+        ``max_post=True``), the errors are those of the posterior's curvature, and the table
+        also has ``neg_log_posterior`` (``neg_log_likelihood`` stays the likelihood's).
 
     Returns
     -------
@@ -252,20 +288,21 @@ def fit_batch(
                 f"bounds ({lo}, {hi})"
             )
     spec = psd_spec(whittle, bool(stingray_compat))
+    prior = batch_prior(jm, priors)
     with x64_scope(dtype == "float64"):
         import jax
 
-        from .._execution import bucket_size, resolve_devices
-        from ..optimize import default_workers, parallel_map
+        from .._execution import resolve_devices, run_rows
 
         jm_d = jax.tree_util.tree_map(lambda a: np.asarray(a, np_dtype), jm)
         freq_d = freq.astype(np_dtype)
         p0_d = p0.astype(np_dtype)
         powers_d = powers.astype(np_dtype)
-        devs = resolve_devices(devices)
+        devs = tuple(resolve_devices(devices))
 
-        def fit_rows(compiled, idx, n_real):
+        def fit_rows(idx, n_real, on_mesh):
             """Fit the spectra ``idx`` (padded by repeats) and keep the first ``n_real``."""
+            compiled = _batch_sharded_jit(devs) if on_mesh else _batch_jit()
             res = compiled(
                 p0_d[idx],
                 jm_d,
@@ -273,31 +310,15 @@ def fit_batch(
                 powers_d[idx],
                 None if ms is None else ms[idx],
                 spec=spec,
+                prior=prior,
                 solver=solver,
                 max_steps=max_steps,
             )
             return jax.tree_util.tree_map(lambda a: np.asarray(a)[:n_real], res)
 
-        if len(devs) > 1:
-            # One block of rows per device; the batch is padded to a bucketed size (repeating
-            # its last spectrum) so that similar batch sizes share one compiled program.
-            idx = np.minimum(np.arange(bucket_size(n_spec, len(devs))), n_spec - 1)
-            out = fit_rows(_batch_sharded_jit(tuple(devs)), idx, n_spec)
-        else:
-            # Equal parts, one per CPU core, fitted in parallel threads (each part is padded
-            # to a bucketed size by repeating its last spectrum, so that the parts, and
-            # batches of similar sizes, share one compiled program).
-            n_workers = default_workers() if n_workers is None else max(1, int(n_workers))
-            size = bucket_size(-(-n_spec // max(1, min(n_workers, n_spec))))
-            n_parts = -(-n_spec // size)
-
-            def part(k):
-                idx = np.minimum(np.arange(k * size, (k + 1) * size), n_spec - 1)
-                with jax.default_device(devs[0]):
-                    return fit_rows(_batch_jit(), idx, min(size, n_spec - k * size))
-
-            parts = list(parallel_map(part, range(n_parts), n_workers))
-            out = jax.tree_util.tree_map(lambda *a: np.concatenate(a), *parts)
+        # Several devices: one block of rows per device (shard_map). One device: equal parts
+        # fitted in parallel threads. Batches are padded to bucketed sizes (see run_rows).
+        out = run_rows(fit_rows, n_spec, devs, n_workers)
 
     if np.any(unfit):
         out = out._replace(
@@ -313,7 +334,11 @@ def fit_batch(
     for k, name in enumerate(jm.free_param_names):
         table[name] = out.x[:, k]
         table[f"{name}_err"] = errs[:, k]
-    table["neg_log_likelihood"] = out.fun
+    if prior is None:
+        table["neg_log_likelihood"] = out.fun
+    else:
+        table["neg_log_likelihood"] = out.fun + log_prior_values(prior, out.x)
+        table["neg_log_posterior"] = out.fun
     table["converged"] = out.converged.astype(bool)
     table["n_steps"] = out.n_steps
     table["cov"] = out.cov
