@@ -63,7 +63,7 @@ def _starting_values(p0, jm, freq, powers):
     return out, problems
 
 
-def _empty_fit_columns(jm, n, map_fit=False):
+def _empty_fit_columns(jm, n, map_fit=False, significance=None):
     nan = np.full(n, np.nan)
     cols = {}
     for name in jm.free_param_names:
@@ -72,10 +72,63 @@ def _empty_fit_columns(jm, n, map_fit=False):
     cols["neg_log_likelihood"] = nan
     if map_fit:
         cols["neg_log_posterior"] = nan
+    if significance == "lrt":
+        cols["null_neg_log_likelihood"] = nan
+    if significance is not None:
+        cols[f"{significance}_stat"] = nan
+        cols[f"{significance}_pvalue"] = nan
     cols["converged"] = np.zeros(n, bool)
     cols["n_steps"] = np.zeros(n, np.int64)
     cols["cov"] = np.full((n, jm.n_free, jm.n_free), np.nan)
     return cols
+
+
+def _significance(o, jm, freq, powers, ms, cols, keys):
+    """The significance columns of the fitted rows (see `_significance.significance_columns`)."""
+    from ._significance import significance_columns
+
+    x_best = np.column_stack([np.asarray(cols[name], float) for name in jm.free_param_names])
+    ok = np.asarray(cols["converged"], bool)
+    extra = {}
+    if o["significance"] == "lrt":
+        null = as_jax_model(o["null_model"])
+        x_null = np.full((powers.shape[0], null.n_free), np.nan)
+        nll_null = np.full(powers.shape[0], np.nan)
+        if np.any(ok):
+            fits = fit_batch(
+                null,
+                freq,
+                powers[ok],
+                m=1 if np.all(ms == 1) else ms[ok],
+                solver=o["solver"],
+                stingray_compat=o["stingray_compat"],
+                max_steps=o["max_steps"],
+                devices=o["devices"],
+                n_workers=o["n_workers"],
+            )
+            x_null[ok] = np.column_stack([np.asarray(fits[n]) for n in null.free_param_names])
+            nll_null[ok] = np.where(fits["converged"], fits["neg_log_likelihood"], np.nan)
+        extra["null_neg_log_likelihood"] = nll_null
+        ok = ok & np.isfinite(nll_null)
+        extra.update(
+            significance_columns(
+                "lrt",
+                jm,
+                freq,
+                powers,
+                ms,
+                x_best,
+                ok,
+                keys,
+                o,
+                null=null,
+                x_null=x_null,
+                nll=np.asarray(cols["neg_log_likelihood"]),
+                nll_null=nll_null,
+            )
+        )
+        return extra
+    return significance_columns("outlier", jm, freq, powers, ms, x_best, ok, keys, o)
 
 
 def fit_chunk(
@@ -123,7 +176,7 @@ def fit_chunk(
         p0s, p0_problems = _starting_values(o["p0"], jm, fit_freq, fit_powers)
         n_rows = fit_powers.shape[0]
         m_arg: Any = 1 if np.all(fit_m == 1) else fit_m
-        cols = _empty_fit_columns(jm, n_rows, o["priors"] is not None)
+        cols = _empty_fit_columns(jm, n_rows, o["priors"] is not None, o["significance"])
         problem = p0_problems.copy()
         ok = p0_problems == ""
         if np.any(ok):
@@ -150,13 +203,16 @@ def fit_chunk(
                     fits = None  # every spectrum of the chunk is bad: each row says why
                     problem[ok] = str(exc)
             if fits is not None:
-                for name in cols:
+                for name in (c for c in cols if c in fits.colnames):
                     col = np.array(cols[name])
                     col[ok] = np.asarray(fits[name])
                     cols[name] = col
                 problem[ok] = np.asarray(fits["problem"], dtype=object)
                 stuck = (problem == "") & ~cols["converged"]
                 problem[stuck] = "the fit did not converge"
+                if o["significance"] is not None:
+                    keys = [(i, int(g)) for i, _, seg, _ in heads for g in seg]
+                    cols.update(_significance(o, jm, fit_freq, fit_powers, fit_m, cols, keys))
         k = jm.n_free
         with np.errstate(invalid="ignore"):
             objective = cols.get("neg_log_posterior", cols["neg_log_likelihood"])
@@ -195,7 +251,9 @@ def fit_chunk(
                 "m": np.array([0]),
                 **{
                     name: np.asarray(col)
-                    for name, col in _empty_fit_columns(jm, 1, o["priors"] is not None).items()
+                    for name, col in _empty_fit_columns(
+                        jm, 1, o["priors"] is not None, o["significance"]
+                    ).items()
                 },
                 "aic": nan,
                 "bic": nan,
@@ -224,6 +282,15 @@ def _settings(jm, labels, options):
         dtype=options["dtype"],
         **common_settings(jm, labels, options["p0"], options["priors"]),
     )
+    if options["significance"] is not None:
+        null = options["null_model"]
+        settings.update(
+            significance=options["significance"],
+            null_model=None if null is None else list(null.free_param_names),
+            null_p0=None if null is None else [float(v) for v in null.p0],
+            nsim=options["nsim"],
+            seed=options["seed"],
+        )
     return settings
 
 
@@ -251,6 +318,10 @@ def fit_observations(
     client: Any = None,
     share: str | tuple[int, int] | None = None,
     priors: dict[str, Any] | None = None,
+    significance: str | None = None,
+    null_model: Model | JaxModel | None = None,
+    nsim: int = 100,
+    seed: int = 0,
 ) -> Table:
     """Fit one power-spectrum model to every observation (or every segment) of a batch.
 
@@ -306,6 +377,19 @@ def fit_observations(
         either format). An existing file is otherwise an error unless ``overwrite=True``.
     progress : bool, optional
         Show a tqdm progress bar (items).
+    significance : {"outlier", "lrt"}, optional
+        Add a calibrated significance to every fitted row: ``"outlier"``, the highest
+        outlier ``max(2 P / model)`` (Stingray's ``calibrate_highest_outlier`` statistic);
+        ``"lrt"``, the likelihood ratio ``2 (-log L_null + log L)`` of ``null_model`` against
+        ``model`` (Stingray's ``compute_lrt``), the null fitted to every spectrum too. Columns
+        ``<kind>_stat`` and ``<kind>_pvalue`` (and ``null_neg_log_likelihood``): the fraction
+        of ``nsim`` spectra simulated from the row's best fit (the null's, for the ratio) and
+        refitted, whose statistic exceeds the observed one. The simulations of a row are
+        seeded by ``(seed, item, segment)``: the p-values do not depend on chunks or devices.
+    null_model : astropy.modeling.Model or JaxModel, optional
+        The null hypothesis of ``significance="lrt"`` (usually ``model`` without a component).
+    nsim, seed : int, optional
+        Simulations per row (default 100; the smallest p-value is then 1/100) and the seed.
     devices, n_workers
         As in `fit_batch` (the results do not depend on them, nor on ``chunk_size``).
     client : dask.distributed.Client, optional
@@ -369,6 +453,20 @@ def fit_observations(
     chunk_size = int(chunk_size)
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be at least 1, got {chunk_size}")
+    from .._execution import resolve_devices
+
+    resolve_devices(devices)  # a bad value is an error now, not a flagged row per item
+    batch_prior(jm, priors)
+    if significance not in (None, "outlier", "lrt"):
+        raise ValueError(f"significance must be None, 'outlier' or 'lrt', got {significance!r}")
+    if significance == "lrt":
+        if null_model is None:
+            raise ValueError("significance='lrt' needs null_model (the null hypothesis)")
+        if priors is not None:
+            raise ValueError("significance='lrt' is a likelihood ratio: give no priors")
+    null_jm = as_jax_model(null_model) if significance == "lrt" else None
+    if significance is not None and (int(nsim) != nsim or nsim < 10):
+        raise ValueError(f"nsim must be an integer of at least 10, got {nsim}")
     options = dict(
         segment_size=segment_size,
         dt=None if dt is None else float(dt),
@@ -383,11 +481,11 @@ def fit_observations(
         devices=devices,
         n_workers=n_workers,
         priors=priors,
+        significance=significance,
+        null_model=null_jm,
+        nsim=int(nsim),
+        seed=int(seed),
     )
-    from .._execution import resolve_devices
-
-    resolve_devices(devices)  # a bad value is an error now, not a flagged row per item
-    batch_prior(jm, priors)
     labels = [item_label(item, i) for i, item in enumerate(items)]
     share = resolve_share(share)
     settings = _settings(jm, labels, options)
