@@ -319,6 +319,11 @@ def calibrate_lrt(
     pvalue : float
     """
     nsim = _validate.n_simulations(nsim)
+    precompiling = None
+    if lpost1.__class__ == lpost2.__class__ and isinstance(lpost1, LogLikelihood | Posterior):
+        sim_post = isinstance(lpost1, Posterior)  # as simulate_lrts decides
+        specs = [(lpost1, t1, sim_post), (lpost2, t2, sim_post)]
+        precompiling = _precompile(self, lpost1, specs, nsim)
     lrt_obs, res1, _ = self.compute_lrt(lpost1, t1, lpost2, t2, neg=neg, max_post=max_post)
     seed = self.seed if seed is None else seed
     rng = np.random.default_rng(seed)
@@ -327,8 +332,55 @@ def calibrate_lrt(
         self, lpost1, res1, sample, max_post, nsim, rng, seed, {**options, **sample_kwargs}
     )
     self.lrt_obs = lrt_obs
+    if precompiling is not None:
+        precompiling.join()
     self.lrt_sim = self.simulate_lrts(s_all, lpost1, t1, lpost2, t2, seed=seed)
     return _pvalue(lrt_obs, self.lrt_sim)
+
+
+def _simulation_program(self, lpost_sim, fit_specs):
+    """``(ll_sim, calibrator, jms, t0s, m)``: the compiled simulate-and-fit program of the
+    simulations from ``lpost_sim`` fitted with each ``(lpost, t0, max_post)``, and its inputs."""
+    ll_sim, _ = objective_parts(lpost_sim, False)
+    statics, jms, t0s = [], [], []
+    for lpost, t0, max_post in fit_specs:
+        ll, prior = objective_parts(lpost, max_post)
+        if ll._data["y"].shape != ll_sim._data["y"].shape:
+            raise ValueError("the posteriors must describe spectra of the same length")
+        statics.append((ll._spec, prior, self.solver))
+        jms.append(ll._jm)
+        t0s.append(_check_t0(lpost, t0))
+    m = np.asarray(ll_sim._data.get("m", 1.0), dtype=np.float64)
+    calibrator = compiled("simulate_and_fit", tuple(statics))
+    return ll_sim, calibrator, tuple(jms), tuple(t0s), m
+
+
+def _precompile(self, lpost_sim, fit_specs, nsim):
+    """Compile the simulate-and-fit program of ``nsim`` simulations in a background thread
+    (ahead of time, with inputs of the right shapes), while the caller runs its initial fits:
+    on a multi-core CPU the two compilations overlap. Returns the thread (join it before the
+    simulations, so the program is not compiled twice). Any failure is left to the real call
+    to report."""
+    import threading
+
+    def work():
+        import jax
+
+        try:
+            with x64_scope():
+                ll_sim, calibrator, jms, t0s, m = _simulation_program(self, lpost_sim, fit_specs)
+                chunk = int(min(self.chunk_size, nsim))
+                nfreq = ll_sim._data["y"].shape[0]
+                batch = np.zeros((chunk, ll_sim.npar))
+                noise = np.ones((chunk, nfreq))
+                key = jax.random.key(0)
+                calibrator.lower(key, batch, ll_sim._jm, ll_sim._data, m, jms, t0s, noise).compile()
+        except Exception:  # pragma: no cover - reported by the simulations themselves
+            pass
+
+    thread = threading.Thread(target=work, name="stingray_jax-precompile", daemon=True)
+    thread.start()
+    return thread
 
 
 def _run_simulations(self, s_all, lpost_sim, fit_specs, seed, desc):
@@ -341,7 +393,7 @@ def _run_simulations(self, s_all, lpost_sim, fit_specs, seed, desc):
 
     from ..optimize import default_workers, parallel_map
 
-    ll_sim, _ = objective_parts(lpost_sim, False)
+    ll_sim, calibrator, jms, t0s, m = _simulation_program(self, lpost_sim, fit_specs)
     s_all = np.atleast_2d(np.asarray(s_all, dtype=np.float64))
     if s_all.shape[1] != ll_sim.npar:
         raise ValueError(
@@ -350,16 +402,6 @@ def _run_simulations(self, s_all, lpost_sim, fit_specs, seed, desc):
         )
     if not np.all(np.isfinite(s_all)):
         raise ValueError("s_all contains non-finite parameter values")
-    statics, jms, t0s = [], [], []
-    for lpost, t0, max_post in fit_specs:
-        ll, prior = objective_parts(lpost, max_post)
-        if ll._data["y"].shape != ll_sim._data["y"].shape:
-            raise ValueError("the posteriors must describe spectra of the same length")
-        statics.append((ll._spec, prior, self.solver))
-        jms.append(ll._jm)
-        t0s.append(_check_t0(lpost, t0))
-    m = np.asarray(ll_sim._data.get("m", 1.0), dtype=np.float64)
-    calibrator = compiled("simulate_and_fit", tuple(statics))
 
     nsim, nfreq = s_all.shape[0], ll_sim._data["y"].shape[0]
     chunk = int(min(self.chunk_size, nsim))
@@ -384,7 +426,7 @@ def _run_simulations(self, s_all, lpost_sim, fit_specs, seed, desc):
 
     def run_chunk(item):
         batch, noise, n_real = item
-        fits = calibrator(key, batch, ll_sim._jm, ll_sim._data, m, tuple(jms), tuple(t0s), noise)
+        fits = calibrator(key, batch, ll_sim._jm, ll_sim._data, m, jms, t0s, noise)
         return [[np.asarray(value)[:n_real] for value in fit] for fit in fits]
 
     results = [([], [], [], []) for _ in fit_specs]
