@@ -2,8 +2,9 @@
 
 A thin front-end of `stingray_jax.batch.fit_observations`: the model expression of
 ``stingray-jax fit`` (with its data-driven starting values for each spectrum), a summary on
-stdout, the table in an ECSV or FITS file (appended chunk by chunk, ``--resume`` to continue), and a
-plot of each free parameter against time.
+stdout, the table in an ECSV or FITS file (appended chunk by chunk, ``--resume`` to continue), a
+plot of each free parameter against time, and optionally a calibrated significance per row
+(``--significance outlier`` or ``lrt`` with ``--null-model``).
 """
 
 import math
@@ -46,6 +47,14 @@ def run_batch(args, stream=None):
     n_freq = max(int(args.segment_size / (args.dt or 1 / 128)) // 2, 8)
     freq = np.arange(1, n_freq + 1) / args.segment_size
     model = _initial_guess(model, explicit, freq, 2.0 + 1.0 / freq)
+    null = None
+    if args.significance == "lrt":
+        if not args.null_model:
+            raise ValueError("--significance lrt needs --null-model EXPR (the null hypothesis)")
+        null_model, null_explicit = parse_model(args.null_model)
+        null = _initial_guess(null_model, null_explicit, freq, 2.0 + 1.0 / freq)
+    elif args.null_model:
+        raise ValueError("--null-model is the null hypothesis of --significance lrt")
     table = fit_observations(
         args.files,
         model,
@@ -61,6 +70,9 @@ def run_batch(args, stream=None):
         progress=not args.quiet,
         devices=args.devices,
         chunk_size=args.chunk_size,
+        significance=args.significance,
+        null_model=null,
+        nsim=args.nsim,
     )
     names = table.meta["free_param_names"]
     good = np.asarray(table["problem"]) == ""
@@ -77,6 +89,13 @@ def run_batch(args, stream=None):
                 f"  {n:<{width}}  {np.median(v):>12.5g}  {v.min():>12.5g}  {v.max():>12.5g}",
                 file=out,
             )
+    if args.significance and good.any():
+        p = np.asarray(table[f"{args.significance}_pvalue"])[good]
+        print(
+            f"\n  {args.significance} significance ({args.nsim} simulations per row): "
+            f"{int(np.sum(p < 0.01))} of {p.size} with p < 0.01 (smallest p {np.nanmin(p):.3g})",
+            file=out,
+        )
     for row in table[~good][:10]:
         print(f"  flagged: {row['obs_id']} (segment {row['segment']}): {row['problem']}", file=out)
     if args.out:
@@ -126,6 +145,14 @@ def add_batch_parser(sub):
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out")
     p.add_argument("--chunk-size", type=int, default=64, help="files per chunk (default 64)")
     p.add_argument("--devices", type=int, default=None, help="local JAX devices (default all)")
+    p.add_argument(
+        "--significance",
+        choices=["outlier", "lrt"],
+        default=None,
+        help="calibrated p-value of each row: highest outlier, or likelihood ratio",
+    )
+    p.add_argument("--null-model", default="", help="null model expression for --significance lrt")
+    p.add_argument("--nsim", type=int, default=100, help="simulations per row (default 100)")
     p.add_argument("--plot", default="", help="PNG file: each parameter against time")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run_batch, error_status=2)

@@ -56,6 +56,8 @@ def test_batch_of_event_files_with_a_corrupt_one(tmp_path):
         (["batch", "x.evt", "--segment-size", "-1"], "segment size"),
         (["batch", "x.evt", "--model", "Nope1D"], "Nope1D"),
         (["batch", "x.evt", "--out", "t.csv"], "ECSV"),
+        (["batch", "x.evt", "--significance", "lrt"], "--null-model"),
+        (["batch", "x.evt", "--null-model", "Const1D"], "--significance lrt"),
     ],
 )
 def test_bad_input_exit_status_2(argv, match, tmp_path, monkeypatch):
@@ -64,3 +66,30 @@ def test_bad_input_exit_status_2(argv, match, tmp_path, monkeypatch):
     assert status == 2
     assert match in err
     assert "Traceback" not in err
+
+
+def test_batch_significance(tmp_path):
+    files = [os.path.join(DATA, "monol_testA.evt"), os.path.join(DATA, "xte_test.evt.gz")]
+    argv = ["batch", *files, "--model", "PowerLaw1D + Const1D", "--segment-size", "8"]
+    argv += ["--significance", "lrt", "--null-model", "Const1D", "--nsim", "20", "--quiet"]
+    status, text, _ = _run([*argv, "--no-cache"])
+    assert status == 0
+    assert "lrt significance (20 simulations per row)" in text
+    status, text, _ = _run(
+        [
+            "batch",
+            *files,
+            "--model",
+            "Const1D",
+            "--segment-size",
+            "8",
+            "--quiet",
+            "--no-cache",
+            "--significance",
+            "outlier",
+            "--nsim",
+            "20",
+        ]
+    )
+    assert status == 0
+    assert "outlier significance" in text
