@@ -1,13 +1,18 @@
 """Batch fitting of observations: stingray_jax.batch.fit_observations against a Stingray loop.
 
 Run with ``python benchmarks/bench_batch.py [N_OBS] [EVENTS_PER_OBS]`` (default 40 observations
-of 1e5 events; issue 15's full case is 1000 x 4e5). Prints, interleaved in one process:
+of 1e5 events; issue 15's full case is 1000 x 4e5), or ``python benchmarks/bench_batch.py
+scaling [N_SPECTRA ...]`` for part 3 alone (default 1e2 1e3 1e4; 1e5 takes minutes), or
+``python benchmarks/bench_batch.py items [N_OBS] [EVENTS_PER_OBS]`` for the per-item cost
+breakdown alone. The default run prints parts 1-3, interleaved in one process:
 
 1. end to end, events to table: ``fit_observations`` (64 s segments, Lorentzian QPO +
    constant, Leahy) against the Stingray loop ``AveragedPowerspectrum.from_events`` +
    ``PSDParEst.fit`` (L-BFGS-B) over the same observations; cold (first call, compile
-   included) and warm, min and median of the warm ratios over the rounds, and the peak
-   resident memory of the process;
+   included, against Stingray's first round) and warm (min and median of the ratios over
+   the rounds), the per-item cost of each step of both (spectra, fits), the peak resident
+   memory of the process, the memory of the simulated inputs, and the extra memory our call
+   needed beyond them (sampled every 5 ms);
 2. per-segment QPO tracking of a 10 ks light curve in 8 s segments (1250 fits of
    Lorentzian + power law + constant, Whittle): cold and warm time of ``fit_observations``
    with ``per_segment=True``, the number of fits that converged and the distribution of their
@@ -29,12 +34,18 @@ better starting values cannot change that. With red noise in the data and the av
 starting point, about 1200 of 1250 converge in ~8 iterations (median); the rest are flagged
 ``converged=False`` (a line of zero width on one bin, or a power law on the lowest bin: again
 no finite maximum) and reported as such.
+
+Part 3 is the scaling of `fit_batch` alone: the time per spectrum of one call on 1e2 ... 1e5
+simulated Gamma-distributed (m = 8) averaged spectra of 128 bins (0.125-16 Hz) with a Lorentzian
+QPO (amplitude 5 at 3.2 Hz, 0.6 Hz wide) + constant 2, fitted from the model's default values,
+cold (the first call of that shape, compilation included) and warm.
 """
 
 import os
 import resource
 import statistics
 import sys
+import threading
 import time
 import warnings
 
@@ -86,7 +97,15 @@ def _model():
 
 
 def _stingray_loop(observations, model):
+    """Stingray's spectrum and fit of each observation, every fit from the same start.
+
+    ``PSDParEst.fit`` sets the parameters of the model it fits to its solution: on a copy,
+    with the starting values read once, neither the next fit nor our call (which starts from
+    ``model``'s values) starts from a previous solution.
+    """
     rows = []
+    model = model.copy()
+    p0 = model.parameters.copy()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for ev in observations:
@@ -94,7 +113,7 @@ def _stingray_loop(observations, model):
                 ev, dt=DT, segment_size=64, norm="leahy", silent=True
             )
             lpost = PSDLogLikelihood(ps.freq, ps.power, model, m=ps.m)
-            rows.append(PSDParEst(ps, max_post=False).fit(lpost, model.parameters).p_opt)
+            rows.append(PSDParEst(ps, max_post=False).fit(lpost, p0).p_opt)
     return np.array(rows)
 
 
@@ -102,12 +121,107 @@ def _ours(observations, model):
     return fit_observations(observations, model, 64, DT, norm="leahy", chunk_size=256)
 
 
-def end_to_end(n_obs, n_events, rounds=3):
-    observations = _observations(n_obs, n_events)
-    model = _model()
+def _rss_mib():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+class _PeakRSS:
+    """Highest resident memory (MiB) sampled every 5 ms while the block runs."""
+
+    def __enter__(self):
+        self.peak = self.start = _rss_mib()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def _sample(self):
+        while not self._stop.wait(0.005):
+            self.peak = max(self.peak, _rss_mib())
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, _rss_mib())
+
+
+def _spectra_items(observations):
+    from stingray_jax.batch._items import item_spectra, load_observation
+
+    return [item_spectra(load_observation(ev, DT), 64, "leahy", False) for ev in observations]
+
+
+def _stingray_spectra(observations):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return [
+            AveragedPowerspectrum.from_events(ev, dt=DT, segment_size=64, norm="leahy", silent=True)
+            for ev in observations
+        ]
+
+
+def _stingray_fits(spectra, model):
+    rows = []
+    model = model.copy()  # as in _stingray_loop
+    p0 = model.parameters.copy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for ps in spectra:
+            lpost = PSDLogLikelihood(ps.freq, ps.power, model, m=ps.m)
+            rows.append(PSDParEst(ps, max_post=False).fit(lpost, p0).p_opt)
+    return rows
+
+
+def _timed(fn, *args):
     t0 = time.perf_counter()
-    table = _ours(observations, model)
-    cold = time.perf_counter() - t0
+    out = fn(*args)
+    return out, time.perf_counter() - t0
+
+
+def _range(values, n):
+    """'min-max (median)' of per-item milliseconds."""
+    ms = [1e3 * v / n for v in values]
+    return f"{min(ms):.2f}-{max(ms):.2f} (median {statistics.median(ms):.2f})"
+
+
+def item_costs(observations, model, rounds=3):
+    """Per-item milliseconds of each step, ours and Stingray's, over ``rounds`` (after one
+    warm-up call of each)."""
+    from stingray_jax.batch import fit_batch
+
+    n = len(observations)
+    spectra = _spectra_items(observations)
+    freq = spectra[0].freq
+    powers = np.concatenate([sp.powers for sp in spectra])
+    m = np.concatenate([sp.m for sp in spectra])[:, None] * np.ones((1, freq.size))
+    fit_batch(model, freq, powers, m=m)
+    st_spectra = _stingray_spectra(observations[:2])
+    _stingray_fits(st_spectra, model)
+    t = {k: [] for k in ("ours spectra", "ours fits", "Stingray spectra", "Stingray fits")}
+    for _ in range(rounds):
+        t["ours spectra"].append(_timed(_spectra_items, observations)[1])
+        t["ours fits"].append(_timed(lambda: fit_batch(model, freq, powers, m=m))[1])
+        st_spectra, dt_spec = _timed(_stingray_spectra, observations)
+        t["Stingray spectra"].append(dt_spec)
+        t["Stingray fits"].append(_timed(_stingray_fits, st_spectra, model)[1])
+    print(
+        f"per item, {n} observations x {observations[0].time.size:.0e} events "
+        f"({int(m[0, 0])} segments of {freq.size * 2 + 2} bins), ms min-max over {rounds} rounds:"
+    )
+    for name, values in t.items():
+        print(f"  {name:17s} {_range(values, n)}")
+
+
+def end_to_end(n_obs, n_events, rounds=3):
+    rss0 = _rss_mib()
+    observations = _observations(n_obs, n_events)
+    inputs = _rss_mib() - rss0
+    model = _model()
+    with _PeakRSS() as mem:
+        t0 = time.perf_counter()
+        table = _ours(observations, model)
+        cold = time.perf_counter() - t0
     ours, theirs = [], []
     for _ in range(rounds):
         t0 = time.perf_counter()
@@ -122,11 +236,51 @@ def end_to_end(n_obs, n_events, rounds=3):
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         f"end to end, {n_obs} observations x {n_events:.0e} events, 64 s segments: "
-        f"stingray_jax cold {cold:.2f} s, warm median {statistics.median(ours):.2f} s | Stingray "
-        f"loop median {statistics.median(theirs):.2f} s | speed-up (warm) min "
-        f"x{min(ratios):.1f} median x{statistics.median(ratios):.1f} | max relative parameter "
-        f"difference {agree:.1e} | peak RSS {peak:.0f} MiB"
+        f"stingray_jax cold {cold:.2f} s, warm min {min(ours):.2f} median "
+        f"{statistics.median(ours):.2f} s ({1e3 * statistics.median(ours) / n_obs:.1f} ms per "
+        f"item) | Stingray loop min {min(theirs):.2f} median {statistics.median(theirs):.2f} s "
+        f"({1e3 * statistics.median(theirs) / n_obs:.1f} ms per item) | speed-up cold "
+        f"x{theirs[0] / cold:.1f}, warm min x{min(ratios):.1f} median "
+        f"x{statistics.median(ratios):.1f} | max relative parameter difference {agree:.1e}"
     )
+    print(
+        f"  memory: peak RSS {peak:.0f} MiB (process), simulated inputs {inputs:.0f} MiB, "
+        f"our cold call {mem.peak - mem.start:.0f} MiB above its start ({mem.start:.0f} MiB)"
+    )
+    item_costs(observations[: min(n_obs, 40)], model)
+
+
+def _scaling_spectra(n_spec, n_freq=128, m=8, seed=3):
+    rng = np.random.default_rng(seed)
+    freq = np.arange(1, n_freq + 1) * (16.0 / n_freq)
+    model = _model()  # starts from amplitude 1, x_0 3 Hz, fwhm 0.8 Hz, constant 2
+    truth = Lorentz1D(amplitude=5.0, x_0=3.2, fwhm=0.6)(freq) + 2.0
+    return freq, truth * rng.gamma(m, 1.0 / m, size=(n_spec, n_freq)), model
+
+
+def scaling(sizes, m=8):
+    """fit_batch time per spectrum against the number of spectra (cold and warm)."""
+    from stingray_jax.batch import fit_batch
+
+    print("fit_batch scaling (Lorentz1D + Const1D, 128 bins, m = 8, Gamma likelihood):")
+    for n_spec in sizes:
+        freq, powers, model = _scaling_spectra(n_spec)
+        t0 = time.perf_counter()
+        table = fit_batch(model, freq, powers, m=m)
+        cold = time.perf_counter() - t0
+        warm = []
+        for _ in range(3 if n_spec <= 10_000 else 1):
+            t0 = time.perf_counter()
+            table = fit_batch(model, freq, powers, m=m)
+            warm.append(time.perf_counter() - t0)
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(
+            f"  {n_spec:>7d} spectra: cold {1e3 * cold / n_spec:.3f} ms per spectrum "
+            f"({cold:.2f} s), warm {_range(warm, n_spec)} ms per spectrum "
+            f"({len(warm)} call{'s' if len(warm) > 1 else ''}), converged "
+            f"{int(np.sum(table['converged']))}, median iterations "
+            f"{np.median(table['n_steps']):.0f} | peak RSS {peak:.0f} MiB"
+        )
 
 
 def _qpo_guess(freq, power, band=(0.5, 20.0)):
@@ -200,7 +354,17 @@ def qpo_tracking(repeat=3):
 
 
 if __name__ == "__main__":
-    n_obs = int(sys.argv[1]) if len(sys.argv) > 1 else 40
-    n_events = int(float(sys.argv[2])) if len(sys.argv) > 2 else 100_000
+    args = sys.argv[1:]
+    if args and args[0] == "scaling":
+        scaling([int(float(a)) for a in args[1:]] or [100, 1000, 10_000])
+        sys.exit()
+    if args and args[0] == "items":
+        n_obs = int(args[1]) if len(args) > 1 else 20
+        n_events = int(float(args[2])) if len(args) > 2 else 400_000
+        item_costs(_observations(n_obs, n_events), _model())
+        sys.exit()
+    n_obs = int(args[0]) if args else 40
+    n_events = int(float(args[1])) if len(args) > 1 else 100_000
     end_to_end(n_obs, n_events)
     qpo_tracking()
+    scaling([100, 1000, 10_000])

@@ -312,3 +312,23 @@ def test_no_recompilation_across_norms(chandra):
         for ucm in (True, False):
             jf.avg_pds_from_timeseries(times[1:], gti, 100, 0.5, norm=norm, use_common_mean=ucm)
     assert _core._pds_segment_sums._cache_size() <= before + 1  # + the per-segment-norm variant
+
+
+def test_sorted_histogram_is_numpys_exactly():
+    """The fast event binning of the batch path gives np.histogram's counts, including values
+    on, and one ulp either side of, every edge, at the ends and outside the range."""
+    from stingray_jax.fourier._timeseries import _sorted_histogram
+
+    rng = np.random.default_rng(0)
+    for trial in range(200):
+        n_bin = int(rng.integers(1, 3000))
+        hi = float(rng.uniform(0.5, 5000.0))
+        edges = np.linspace(0, hi, n_bin + 1)
+        x = rng.uniform(0, hi, int(rng.integers(0, 5000)))
+        picks = edges[rng.integers(0, n_bin + 1, 50)]
+        x = np.concatenate([x, picks, np.nextafter(picks, -np.inf), np.nextafter(picks, np.inf)])
+        if trial % 10 == 0:  # values outside the range are left out, as numpy does
+            x = np.concatenate([x, [-1.0, hi * 1.5]])
+        x = np.sort(x)
+        want = np.histogram(x, bins=n_bin, range=[0, hi])[0]
+        np.testing.assert_array_equal(_sorted_histogram(x, edges), want)

@@ -147,7 +147,7 @@ def item_spectra(
     ``AveragedPowerspectrum(save_all=True)`` (normalised with the mean of all segments when
     ``use_common_mean``).
     """
-    from ..fourier._timeseries import avg_pds_with_segment_starts
+    from ..fourier._timeseries import avg_pds_segment_arrays
 
     gti = np.asarray(obs.gti)
     longest = float(np.max(gti[:, 1] - gti[:, 0])) if gti.size else 0.0
@@ -162,7 +162,8 @@ def item_spectra(
             f"must hold at least 2 bins"
         )
     with preserve_global_state():
-        table = avg_pds_with_segment_starts(
+        # The arrays of avg_pds_with_segment_starts' table, without building the Table.
+        arrays = avg_pds_segment_arrays(
             obs.times,
             gti,
             segment_size,
@@ -173,19 +174,19 @@ def item_spectra(
             obs.errors,
             per_segment,
         )
-    if table is None or len(table) == 0:
+    if arrays is None or arrays["freq"].size == 0:
         raise ValueError(f"no segment of {segment_size:g} s holds data inside the GTIs")
-    freq = np.asarray(table["freq"], dtype=float)
-    seg = float(table.meta["segment_size"])
+    freq = np.asarray(arrays["freq"], dtype=float)
+    seg = float(arrays["meta"]["segment_size"])
     if per_segment:
-        powers = np.asarray(table.meta["subcs"], dtype=float)
-        starts = np.asarray(table.meta["segment_starts"], dtype=float)
+        powers = np.asarray(arrays["subcs"], dtype=float)
+        starts = np.asarray(arrays["segment_starts"], dtype=float)
         m = np.ones(len(powers))
         return Spectra(freq, powers, m, starts, starts + seg)
     return Spectra(
         freq,
-        np.asarray(table["power"], dtype=float)[None, :],
-        np.array([float(table.meta["m"])]),
+        np.asarray(arrays["power"], dtype=float)[None, :],
+        np.array([float(arrays["meta"]["m"])]),
         np.array([float(gti[0, 0])]),
         np.array([float(gti[-1, 1])]),
     )

@@ -1,11 +1,14 @@
 """Stingray-compatible averaged periodograms from event lists and light curves.
 
 The segment bookkeeping (GTIs, segment starts, event binning) is done in NumPy, with the same
-rules as Stingray (its own GTI helpers define the segments; events are binned with the exact
-bin-edge arithmetic of ``numpy.histogram``, which is what Stingray uses without numba, but
-vectorised over all segments at once). Times are made relative to each segment start in
-NumPy (``np.longdouble`` arithmetic as in Stingray) before anything reaches JAX. The FFTs,
-normalisation and averaging run in one jitted JAX call over all segments, in float64.
+rules as Stingray (its own GTI helpers define the segments, searched in float64 when that is
+exact; events are binned into exactly the bins of ``numpy.histogram``, which is what Stingray
+uses without numba, with one ``bincount`` and a check of each bin edge, using that the times
+are sorted). Times are made relative to each segment start in NumPy (``np.longdouble``
+arithmetic as in Stingray) before anything reaches JAX. The FFTs, normalisation and averaging
+run in one jitted JAX call over all segments, in float64. `avg_pds_segment_arrays` returns the
+arrays of the result table without building the astropy ``Table`` (for the batch of
+observations: building it took about 0.4 ms per item).
 The cross spectra of two series (same segments, same helpers) are in ``_timeseries_cross.py``.
 """
 
@@ -45,26 +48,33 @@ def _check_gti(gti):
     return gti
 
 
-def _histogram_bins(x, n_bin, hi):
-    """Bin indices exactly as ``np.histogram(x, bins=n_bin, range=[0, hi])`` assigns them.
+def _sorted_histogram(x, edges):
+    """``np.histogram(x, bins=edges.size - 1, range=[0, edges[-1]])[0]`` of sorted ``x``.
 
-    Returns the indices of the kept values (``0 <= x <= hi``). NumPy's edge corrections are
-    applied only to the values within rounding distance of a bin edge.
+    ``edges = np.linspace(0, hi, n_bin + 1)`` are NumPy's edges: it puts a value in the bin
+    ``[edges[i], edges[i + 1])`` (the last bin closed), correcting its arithmetic index against
+    them. Here the arithmetic index (one ``bincount``) gives the first position of every bin in
+    the sorted values; each position is checked against its edge (``n_bin`` comparisons) and
+    the few that rounding put on the wrong side of an edge are found by binary search, so the
+    counts are NumPy's exactly, in about a fifth of its time.
     """
-    hi = float(hi)
-    x = x[(x >= 0.0) & (x <= hi)]
-    f = (x / hi) * n_bin
-    idx = f.astype(np.intp)
-    idx[idx == n_bin] -= 1
-    frac = f - idx
-    near = np.flatnonzero((frac < 1e-6) | (frac > 1 - 1e-6))
-    if near.size:
-        edges = np.linspace(0.0, hi, n_bin + 1)
-        xn, jn = x[near], idx[near]
-        jn[xn < edges[jn]] -= 1
-        jn[(xn >= edges[jn + 1]) & (jn != n_bin - 1)] += 1
-        idx[near] = jn
-    return idx
+    n_bin, n_x = edges.size - 1, x.size
+    if n_x == 0 or x[0] < 0 or x[-1] > edges[-1]:  # values outside: binary search only
+        pos = np.searchsorted(x, edges, side="left")
+        pos[-1] = np.searchsorted(x, edges[-1], side="right")
+        return np.diff(pos)
+    idx = (x * (n_bin / edges[-1])).astype(np.intp)
+    np.minimum(idx, n_bin - 1, out=idx)
+    counts = np.bincount(idx, minlength=n_bin)
+    pos = np.concatenate([[0], np.cumsum(counts)])  # pos[k]: first value of bin k
+    p, e = pos[1:-1], edges[1:-1]
+    right = (p == n_x) | (x[np.minimum(p, n_x - 1)] >= e)
+    left = (p == 0) | (x[np.maximum(p - 1, 0)] < e)
+    wrong = np.flatnonzero(~(right & left))
+    if wrong.size == 0:
+        return counts
+    pos[1 + wrong] = np.searchsorted(x, e[wrong], side="left")
+    return np.diff(pos)
 
 
 def _fix_segment(segment_size, dt):
@@ -90,11 +100,7 @@ def _segment_boundaries(times, gti, segment_size, binned, dt):
                 )
             )
         else:
-            bounds = list(
-                gtimod.generate_indices_of_segment_boundaries_unbinned(
-                    times, gti, segment_size, check_sorted=False
-                )
-            )
+            return _unbinned_boundaries(gtimod, times, gti, segment_size)
     except AssertionError as exc:  # "No GTIs are equal to or longer than segment_size."
         raise ValueError(f"segment_size={segment_size} is longer than every GTI ({exc})") from None
     if len(bounds) == 0:
@@ -103,6 +109,21 @@ def _segment_boundaries(times, gti, segment_size, binned, dt):
     idx0 = np.asarray([b[2] for b in bounds], dtype=np.intp)
     idx1 = np.asarray([b[3] for b in bounds], dtype=np.intp)
     return starts, idx0, idx1, segment_size
+
+
+def _unbinned_boundaries(gtimod, times, gti, segment_size):
+    """Stingray's ``generate_indices_of_segment_boundaries_unbinned``, as arrays.
+
+    Its segment starts are ``np.longdouble``: searching them in float64 times converts the
+    whole time array (the slowest step for large event lists). When every boundary is a
+    float64 number, the float64 search gives the same indices.
+    """
+    start, stop = gtimod.time_intervals_from_gtis(gti, segment_size)
+    keys = np.concatenate([start, stop])
+    if times.dtype == np.float64 and np.all(keys.astype(np.float64) == keys):
+        keys = keys.astype(np.float64)
+    idx = times.searchsorted(keys)
+    return start, idx[: start.size], idx[start.size :], segment_size
 
 
 def _event_segments(times, gti, segment_size, n_bin):
@@ -116,12 +137,13 @@ def _event_segments(times, gti, segment_size, n_bin):
     # are float64, the float64 difference is exact too (Sterbenz) and much faster.
     starts_f = np.asarray(starts, dtype=float)
     exact64 = times.dtype == np.float64 and np.all(starts_f == starts)
+    edges = np.linspace(0.0, float(seg_len), n_bin + 1)  # np.histogram's edges
     # Integer counts (exact), half the bytes of float64 to hand to JAX; cast in the kernel.
     counts = np.zeros((n_seg, n_bin), dtype=np.int32)
     for k in np.flatnonzero(valid):
         chunk = times[idx0[k] : idx1[k]]
         x = chunk - starts_f[k] if exact64 else (chunk - starts[k]).astype(float)
-        counts[k] = np.bincount(_histogram_bins(x, n_bin, seg_len), minlength=n_bin)
+        counts[k] = _sorted_histogram(x, edges)  # the times are sorted (checked)
     return counts, valid, starts
 
 
@@ -152,8 +174,18 @@ def _check_finite(name, arr):
 
 def _check_times(name, times):
     """Finite and sorted (Stingray's segment boundaries are found by binary search)."""
+    times = np.asarray(times)
+    # Sorted, with finite ends: then all finite (a NaN fails a comparison); one pass.
+    sorted_finite = (
+        times.ndim == 1
+        and times.size > 1
+        and np.all(times[1:] >= times[:-1])
+        and np.isfinite(times[[0, -1]]).all()
+    )
+    if sorted_finite:
+        return
     _check_finite(name, times)
-    if np.size(times) > 1 and not np.all(np.diff(np.asarray(times)) >= 0):
+    if np.size(times) > 1 and not np.all(np.diff(times) >= 0):
         raise ValueError(f"{name} must be sorted in increasing order (sort them with their fluxes)")
 
 
@@ -183,10 +215,10 @@ def _run(kernel, *arrays, **static):
         return {k: np.asarray(v) for k, v in out.items()}
 
 
-def _pds_from_segments(segs, variances, dt, norm, use_common_mean, return_subcs):
-    """Run the JAX kernel on the good segments and build Stingray's result table."""
-    from astropy.table import Table
-
+def _pds_arrays(segs, variances, dt, norm, use_common_mean, return_subcs):
+    """Run the JAX kernel on the good segments: the arrays of Stingray's result table (a dict
+    of the columns ``freq``, ``power``, ``unnorm_power``, the meta, and with ``return_subcs``
+    the normalised and unnormalised segment periodograms as 2-D arrays), or None."""
     n_good, n_bin = segs.shape
     if n_good == 0:
         return None
@@ -208,14 +240,11 @@ def _pds_from_segments(segs, variances, dt, norm, use_common_mean, return_subcs)
         None if use_common_mean else _pad(np.asarray(seg_factor, dtype=float), n_pad),
         return_segments=bool(return_subcs),
     )
-    power = out["unnorm"] * factor if use_common_mean else out["norm"]
-    freq = np.fft.fftfreq(n_bin, dt)[positive_fft_bins(n_bin)]
-    results = Table()
-    results["freq"] = freq
-    results["power"] = power
-    results["unnorm_power"] = out["unnorm"]
-    results.meta.update(
-        {
+    result = {
+        "freq": np.fft.fftfreq(n_bin, dt)[positive_fft_bins(n_bin)],
+        "power": out["unnorm"] * factor if use_common_mean else out["norm"],
+        "unnorm_power": out["unnorm"],
+        "meta": {
             "n": n_bin,
             "m": n_good,
             "dt": dt,
@@ -225,13 +254,34 @@ def _pds_from_segments(segs, variances, dt, norm, use_common_mean, return_subcs)
             "mean": common_mean,
             "variance": common_variance,
             "segment_size": dt * n_bin,
-        }
-    )
+        },
+    }
     if return_subcs:
         segments = out["segments"][:n_good]
-        results.meta["subcs"] = list(segments * np.asarray(seg_factor)[:, None])
-        results.meta["unnorm_subcs"] = list(segments)
+        result["subcs"] = segments * np.asarray(seg_factor)[:, None]
+        result["unnorm_subcs"] = segments
+    return result
+
+
+def _as_table(arrays):
+    """Stingray's result table from the arrays of `_pds_arrays`."""
+    from astropy.table import Table
+
+    if arrays is None:
+        return None
+    results = Table()
+    for name in ("freq", "power", "unnorm_power"):
+        results[name] = arrays[name]
+    results.meta.update(arrays["meta"])
+    if "subcs" in arrays:
+        results.meta["subcs"] = list(arrays["subcs"])
+        results.meta["unnorm_subcs"] = list(arrays["unnorm_subcs"])
     return results
+
+
+def _pds_from_segments(segs, variances, dt, norm, use_common_mean, return_subcs):
+    """Run the JAX kernel on the good segments and build Stingray's result table."""
+    return _as_table(_pds_arrays(segs, variances, dt, norm, use_common_mean, return_subcs))
 
 
 def avg_pds_from_timeseries(
@@ -311,6 +361,21 @@ def avg_pds_with_segment_starts(
 ):
     """`avg_pds_from_timeseries`, with ``meta["segment_starts"]`` (the start time of each
     periodogram of ``subcs``) when ``return_subcs`` (for the batch of observations)."""
+    arrays = avg_pds_segment_arrays(
+        times, gti, segment_size, dt, norm, use_common_mean, fluxes, errors, return_subcs
+    )
+    results = _as_table(arrays)
+    if results is not None and return_subcs:  # the start time of each periodogram in "subcs"
+        results.meta["segment_starts"] = arrays["segment_starts"]
+    return results
+
+
+def avg_pds_segment_arrays(
+    times, gti, segment_size, dt, norm, use_common_mean, fluxes, errors, return_subcs
+):
+    """`avg_pds_with_segment_starts` as the dict of arrays of `_pds_arrays` (no astropy
+    ``Table``; ``subcs`` 2-D), with ``"segment_starts"`` (the start of each good segment)
+    and ``meta["gti"]``; None when no segment is usable."""
     norm = _check_norm(norm)
     _check_dt_value(dt)
     gti = _check_gti(gti)
@@ -338,11 +403,10 @@ def avg_pds_with_segment_starts(
         valid &= np.any(segs != 0, axis=-1)
     segs = segs[valid]
     variances = None if variances is None else variances[valid]
-    results = _pds_from_segments(segs, variances, dt, norm, use_common_mean, return_subcs)
+    results = _pds_arrays(segs, variances, dt, norm, use_common_mean, return_subcs)
     if results is not None:
-        results.meta["gti"] = gti
-        if return_subcs:  # the start time of each periodogram in "subcs" (an extra key)
-            results.meta["segment_starts"] = np.asarray(starts)[valid]
+        results["meta"]["gti"] = gti
+        results["segment_starts"] = np.asarray(starts)[valid]
     return results
 
 
