@@ -353,8 +353,25 @@ def qpo_tracking(repeat=3):
     )
 
 
+def float32_chain(n_obs=40, n_events=100_000):
+    """The float32 chain (spectra and fits) against float64, in units of the fit errors."""
+    obs = _observations(n_obs, n_events)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t64 = fit_observations(obs, _model(), 64, DT, norm="leahy")
+        t32 = fit_observations(obs, _model(), 64, DT, norm="leahy", dtype="float32")
+    ok = np.asarray(t64["converged"]) & np.asarray(t32["converged"])
+    print(f"float32 chain, {n_obs} x {n_events:g} events: {ok.sum()} of {ok.size} converged")
+    for name in t64.meta["free_param_names"]:
+        d = (np.abs(t32[name] - t64[name]) / t64[f"{name}_err"])[ok]
+        print(f"  {name}: |f32 - f64| / error: median {np.median(d):.2e}, max {d.max():.2e}")
+
+
 if __name__ == "__main__":
     args = sys.argv[1:]
+    if args and args[0] == "float32":
+        float32_chain()
+        sys.exit()
     if args and args[0] == "scaling":
         scaling([int(float(a)) for a in args[1:]] or [100, 1000, 10_000])
         sys.exit()

@@ -275,3 +275,10 @@ def test_float32_chain_within_a_fraction_of_the_errors(observations):
     assert t32["converged"].all()
     for name in ("amplitude_0", "x_0_0", "fwhm_0", "amplitude_1"):
         assert np.all(np.abs(t32[name] - t64[name]) < 0.05 * t64[f"{name}_err"])
+    # the spectra themselves are float32 FFTs: within 1e-5 of float64 (powers of ~2)
+    for per_segment in (False, True):
+        obs = load_observation(observations[1], DT)
+        s64 = item_spectra(obs, SEG, "leahy", per_segment)
+        s32 = item_spectra(obs, SEG, "leahy", per_segment, dtype="float32")
+        assert not np.array_equal(s32.powers, s64.powers)  # computed in float32
+        np.testing.assert_allclose(s32.powers, s64.powers, rtol=0, atol=2e-5 * s64.powers.max())

@@ -140,12 +140,13 @@ def item_spectra(
     norm: str,
     per_segment: bool,
     use_common_mean: bool = True,
+    dtype: str = "float64",
 ) -> Spectra:
     """The averaged periodogram of an observation (one row), or one row per segment.
 
     The per-segment periodograms are those of Stingray's ``DynamicalPowerspectrum`` /
     ``AveragedPowerspectrum(save_all=True)`` (normalised with the mean of all segments when
-    ``use_common_mean``).
+    ``use_common_mean``). ``dtype="float32"`` computes the FFTs in float32.
     """
     from ..fourier._timeseries import avg_pds_segment_arrays
 
@@ -173,6 +174,7 @@ def item_spectra(
             obs.fluxes,
             obs.errors,
             per_segment,
+            dtype,
         )
     if arrays is None or arrays["freq"].size == 0:
         raise ValueError(f"no segment of {segment_size:g} s holds data inside the GTIs")

@@ -150,7 +150,7 @@ def fit_chunk(
         label = item_label(item, index)
         try:
             obs = load_observation(item, o["dt"])
-            sp = item_spectra(obs, o["segment_size"], o["norm"], o["per_segment"])
+            sp = item_spectra(obs, o["segment_size"], o["norm"], o["per_segment"], dtype=o["dtype"])
             if freq is not None and (
                 sp.freq.shape != freq.shape or not np.allclose(sp.freq, freq, rtol=1e-10)
             ):
@@ -362,9 +362,10 @@ def fit_observations(
         Starting values of the free parameters (default: the model's values), or a function
         ``p0(freq, power) -> values`` evaluated for each spectrum.
     solver, stingray_compat, max_steps, dtype, priors
-        As in `fit_batch` (with ``priors``, maximum a posteriori fits, Stingray's
-        ``max_post=True``, and a ``neg_log_posterior`` column, from which ``aic`` and ``bic``
-        are computed as Stingray does).
+        As in `fit_batch`. ``dtype="float32"`` also computes the spectra's FFTs in float32.
+        With ``priors``, maximum a posteriori fits (Stingray's ``max_post=True``) and a
+        ``neg_log_posterior`` column, from which ``aic`` and ``bic`` are computed as Stingray
+        does.
     chunk_size : int, optional
         Items per chunk (default 64).
     out : str or path, optional

@@ -209,16 +209,19 @@ def _factor(dt, n_bin, mean, n_ph, variance, norm):
     )
 
 
-def _run(kernel, *arrays, **static):
-    with x64_scope():
+def _run(kernel, *arrays, dtype="float64", **static):
+    """The kernel on the arrays in ``dtype`` (float64 whatever JAX's global flag, or float32)."""
+    arrays = tuple(None if a is None else np.asarray(a, dtype=dtype) for a in arrays)
+    with x64_scope(dtype == "float64"):
         out = kernel(*arrays, **static)
         return {k: np.asarray(v) for k, v in out.items()}
 
 
-def _pds_arrays(segs, variances, dt, norm, use_common_mean, return_subcs):
+def _pds_arrays(segs, variances, dt, norm, use_common_mean, return_subcs, dtype="float64"):
     """Run the JAX kernel on the good segments: the arrays of Stingray's result table (a dict
     of the columns ``freq``, ``power``, ``unnorm_power``, the meta, and with ``return_subcs``
-    the normalised and unnormalised segment periodograms as 2-D arrays), or None."""
+    the normalised and unnormalised segment periodograms as 2-D arrays), or None. The FFTs
+    and sums are computed in ``dtype`` (the normalisation factors in float64)."""
     n_good, n_bin = segs.shape
     if n_good == 0:
         return None
@@ -239,6 +242,7 @@ def _pds_arrays(segs, variances, dt, norm, use_common_mean, return_subcs):
         _pad(np.ones(n_good), n_pad),
         None if use_common_mean else _pad(np.asarray(seg_factor, dtype=float), n_pad),
         return_segments=bool(return_subcs),
+        dtype=dtype,
     )
     result = {
         "freq": np.fft.fftfreq(n_bin, dt)[positive_fft_bins(n_bin)],
@@ -371,11 +375,21 @@ def avg_pds_with_segment_starts(
 
 
 def avg_pds_segment_arrays(
-    times, gti, segment_size, dt, norm, use_common_mean, fluxes, errors, return_subcs
+    times,
+    gti,
+    segment_size,
+    dt,
+    norm,
+    use_common_mean,
+    fluxes,
+    errors,
+    return_subcs,
+    dtype="float64",
 ):
     """`avg_pds_with_segment_starts` as the dict of arrays of `_pds_arrays` (no astropy
     ``Table``; ``subcs`` 2-D), with ``"segment_starts"`` (the start of each good segment)
-    and ``meta["gti"]``; None when no segment is usable."""
+    and ``meta["gti"]``; None when no segment is usable. ``dtype="float32"`` computes the
+    FFTs in float32 (the binning and the segment times stay float64)."""
     norm = _check_norm(norm)
     _check_dt_value(dt)
     gti = _check_gti(gti)
@@ -403,7 +417,7 @@ def avg_pds_segment_arrays(
         valid &= np.any(segs != 0, axis=-1)
     segs = segs[valid]
     variances = None if variances is None else variances[valid]
-    results = _pds_arrays(segs, variances, dt, norm, use_common_mean, return_subcs)
+    results = _pds_arrays(segs, variances, dt, norm, use_common_mean, return_subcs, dtype)
     if results is not None:
         results["meta"]["gti"] = gti
         results["segment_starts"] = np.asarray(starts)[valid]
