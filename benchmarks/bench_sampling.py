@@ -107,7 +107,7 @@ def bench_sample(n_freq, emcee_walkers, emcee_steps, emcee_burn):
         f"min ESS {theirs_ess:.0f} in {theirs_time:.1f} s -> {theirs:.1f} ESS/s"
     )
     print(
-        f"sample(): ESS/s ratio (ours/Stingray) cold x{ours_cold / theirs:.0f}, "
+        f"sample(): ESS/s speed-up (ours/Stingray) cold x{ours_cold / theirs:.0f}, "
         f"warm x{ours_warm / theirs:.0f}"
     )
     return ours_cold / theirs
@@ -146,7 +146,7 @@ def bench_calibrate(stingray_nsim, nsim=1000):
         theirs = (time.perf_counter() - t) * nsim / stingray_nsim
     print(
         f"Stingray calibrate_lrt: {stingray_nsim} simulations timed, scaled to nsim={nsim}: "
-        f"{theirs:.0f} s -> ratio cold x{theirs / cold:.0f}, warm x{theirs / warm:.0f}"
+        f"{theirs:.0f} s -> speed-up cold x{theirs / cold:.0f}, warm x{theirs / warm:.0f}"
     )
 
 

@@ -27,9 +27,11 @@ import subprocess
 import sys
 
 HERE = pathlib.Path(__file__).parent
-_X_RATIO = re.compile(r"(?:speed-up|faster)[^|\n]*?x(\d+(?:\.\d+)?)")
+_KEYWORD = re.compile(r"speed-up|faster")
+_X_RATIO = re.compile(r"(?<![A-Za-z_\d])x(\d+(?:\.\d+)?)")
 _MIN_MEDIAN = re.compile(r"speed-up[^:\n]*:\s*min\s*([\d.]+),\s*median\s*([\d.]+)")
-_NUMBER = re.compile(r"\d+(?:\.\d+)?(?:e[-+]?\d+)?")
+# numbers, not the digits of names (float64, Lorentz1D, 2**16 stays 2**#)
+_NUMBER = re.compile(r"(?<![A-Za-z_\d.])\d+(?:\.\d+)?(?:e[-+]?\d+)?")
 
 
 def _label(text):
@@ -48,8 +50,10 @@ def parse_ratios(output):
             ratios[case + " [script min]"] = float(match.group(1))
             ratios[case + " [script median]"] = float(match.group(2))
         else:
-            for k, m in enumerate(_X_RATIO.finditer(line)):
-                ratios[f"{_label(line[: m.start()])} #{k}"] = float(m.group(1))
+            key = _KEYWORD.search(line)
+            after = line[key.end() :] if key else ""
+            for k, m in enumerate(_X_RATIO.finditer(after)):  # every xN after the keyword
+                ratios[f"{_label(line[: key.end() + m.start()])} #{k}"] = float(m.group(1))
         if line.strip() and ":" not in line:
             header = line
     return ratios
