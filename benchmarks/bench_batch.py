@@ -4,7 +4,8 @@ Run with ``python benchmarks/bench_batch.py [N_OBS] [EVENTS_PER_OBS]`` (default 
 of 1e5 events; issue 15's full case is 1000 x 4e5), or ``python benchmarks/bench_batch.py
 scaling [N_SPECTRA ...]`` for part 3 alone (default 1e2 1e3 1e4; 1e5 takes minutes), or
 ``python benchmarks/bench_batch.py items [N_OBS] [EVENTS_PER_OBS]`` for the per-item cost
-breakdown alone. The default run prints parts 1-3, interleaved in one process:
+breakdown alone, ``... devices`` for one device with threads against two (simulated) CPU
+devices with ``shard_map``, ``... float32`` for the float32 chain against float64. The default run prints parts 1-3, interleaved in one process:
 
 1. end to end, events to table: ``fit_observations`` (64 s segments, Lorentzian QPO +
    constant, Leahy) against the Stingray loop ``AveragedPowerspectrum.from_events`` +
@@ -353,6 +354,44 @@ def qpo_tracking(repeat=3):
     )
 
 
+def devices_vs_threads(n_spec=4000, rounds=5):
+    """One device with two threads against two (simulated) CPU devices with shard_map.
+
+    Run in a process started with ``XLA_FLAGS=--xla_force_host_platform_device_count=2``
+    (``bench_batch.py devices`` re-runs itself that way): the same fits, interleaved."""
+    import jax
+
+    from stingray_jax.batch import fit_batch
+
+    if len(jax.local_devices()) < 2:
+        import subprocess
+
+        env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=2")
+        subprocess.run([sys.executable, __file__, "devices"], env=env, check=True)
+        return
+    freq, powers, model = _scaling_spectra(n_spec)
+    results, times = {}, {"threads": [], "shard_map": []}
+    for kind, kwargs in (("threads", {"devices": 1, "n_workers": 2}), ("shard_map", {})):
+        results[kind] = fit_batch(model, freq, powers, m=8, **kwargs)  # compile
+    for _ in range(rounds):
+        for kind, kwargs in (("threads", {"devices": 1, "n_workers": 2}), ("shard_map", {})):
+            t0 = time.perf_counter()
+            fit_batch(model, freq, powers, m=8, **kwargs)
+            times[kind].append(time.perf_counter() - t0)
+    same = all(
+        np.allclose(results["threads"][n], results["shard_map"][n], rtol=1e-12, atol=0)
+        for n in results["threads"].meta["free_param_names"]
+    )
+    print(f"fit_batch of {n_spec} spectra on 2 CPU cores ({rounds} interleaved rounds):")
+    for kind, values in times.items():
+        print(f"  {kind:>9}: {_range(values, n_spec)} ms per spectrum")
+    ratio = [t / s for t, s in zip(times["threads"], times["shard_map"])]
+    print(
+        f"  threads time / shard_map time: min {min(ratio):.2f}, median "
+        f"{statistics.median(ratio):.2f}; same results to 1e-12: {same}"
+    )
+
+
 def float32_chain(n_obs=40, n_events=100_000):
     """The float32 chain (spectra and fits) against float64, in units of the fit errors."""
     obs = _observations(n_obs, n_events)
@@ -369,6 +408,9 @@ def float32_chain(n_obs=40, n_events=100_000):
 
 if __name__ == "__main__":
     args = sys.argv[1:]
+    if args and args[0] == "devices":
+        devices_vs_threads()
+        sys.exit()
     if args and args[0] == "float32":
         float32_chain()
         sys.exit()

@@ -30,8 +30,8 @@ HERE = pathlib.Path(__file__).parent
 _KEYWORD = re.compile(r"speed-up|faster")
 _X_RATIO = re.compile(r"(?<![A-Za-z_\d])x(\d+(?:\.\d+)?)")
 _MIN_MEDIAN = re.compile(r"speed-up[^:\n]*:\s*min\s*([\d.]+),\s*median\s*([\d.]+)")
-# numbers, not the digits of names (float64, Lorentz1D, 2**16 stays 2**#)
-_NUMBER = re.compile(r"(?<![A-Za-z_\d.])\d+(?:\.\d+)?(?:e[-+]?\d+)?")
+# numbers (x52.5 too), not the digits of names (float64 and Lorentz1D stay)
+_NUMBER = re.compile(r"(?:(?<=x)|(?<![A-Za-z_\d.]))\d+(?:\.\d+)?(?:e[-+]?\d+)?")
 
 
 def _label(text):

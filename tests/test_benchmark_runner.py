@@ -32,6 +32,10 @@ def test_both_formats_are_collected_with_stable_labels():
     assert len(xla) == 4  # float64 and float32 are two cases, not one
     assert {ratios[k] for k in xla if "float64" in k} == {2.59, 2.84}
     assert {ratios[k] for k in xla if "float32" in k} == {4.02, 5.61}
+    calibrate = sorted(ratios[k] for k in ratios if "calibrate" in k)
+    assert calibrate == [46, 197]
+    changed = run_all.parse_ratios(OUTPUT.replace("cold x46", "cold x51"))
+    assert set(changed) == set(ratios)  # the first ratio of a line is not in the second's label
 
 
 def test_no_speed_up_no_ratio():
