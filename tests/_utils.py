@@ -1,9 +1,12 @@
-"""Tolerance helper for the test-suite (in the manner of tinygp's ``test_utils``).
+"""Tolerance helper for the test-suite (in the manner of tinygp's ``test_utils``), and a seeded
+global RNG for comparisons with Stingray's fits.
 
 ``assert_allclose`` picks its default tolerances from the *lower* precision of the two arrays,
 so one call states what is expected in float64 and stays true when a float32 path is compared:
 a test that wants a looser or tighter tolerance passes ``rtol``/``atol`` explicitly and says why.
 """
+
+import contextlib
 
 import numpy as np
 
@@ -48,3 +51,18 @@ def assert_allclose(actual, desired, *, rtol=None, atol=None, **kwargs):
 def assert_dtype(x, dtype):
     """Assert that ``x`` has exactly ``dtype`` (a silent float32 path fails this)."""
     assert np.asarray(x).dtype == np.dtype(dtype), f"dtype {np.asarray(x).dtype}, want {dtype}"
+
+
+@contextlib.contextmanager
+def seeded_global_rng(seed=1):
+    """Seed NumPy's global RNG for the block and restore its state afterwards.
+
+    Stingray's ``ParameterEstimation.fit`` perturbs the starting values with the global RNG
+    (``np.random.multivariate_normal``), so a comparison with its optimum at 1e-4 would
+    otherwise depend on what ran before in the process."""
+    state = np.random.get_state()  # noqa: NPY002
+    np.random.seed(seed)  # noqa: NPY002
+    try:
+        yield
+    finally:
+        np.random.set_state(state)  # noqa: NPY002

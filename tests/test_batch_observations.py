@@ -19,6 +19,8 @@ from stingray_jax import modeling as sjm
 from stingray_jax.batch import fit_batch, fit_observations
 from stingray_jax.batch._items import item_spectra, load_observation
 
+from ._utils import seeded_global_rng
+
 stingray = pytest.importorskip("stingray")
 from stingray import AveragedPowerspectrum, DynamicalPowerspectrum, EventList, Lightcurve  # noqa: E402
 
@@ -91,7 +93,10 @@ def test_rows_equal_stingray_spectra_and_fits(observations):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             lpost = PSDLogLikelihood(ps.freq, ps.power, model, m=ps.m)
-            res = PSDParEst(ps, fitmethod="L-BFGS-B", max_post=False).fit(lpost, model.parameters)
+            with seeded_global_rng():
+                res = PSDParEst(ps, fitmethod="L-BFGS-B", max_post=False).fit(
+                    lpost, model.parameters
+                )
         got = [table[n][i] for n in ("amplitude_0", "x_0_0", "fwhm_0", "amplitude_1")]
         np.testing.assert_allclose(got, res.p_opt, rtol=1e-4)
         ours_ll = sjm.PSDLogLikelihood(ps.freq, ps.power, model, m=ps.m)
