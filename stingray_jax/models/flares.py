@@ -11,10 +11,13 @@ flare is astropy's ``Gaussian1D`` (amplitude, mean, stddev).
 from __future__ import annotations
 
 import numpy as np
-from astropy.modeling import Fittable1DModel, Parameter
 
+from .._config import preserve_global_state
 from . import lightcurve
 from .registry import register
+
+with preserve_global_state():  # importing astropy.modeling adds warning filters
+    from astropy.modeling import Fittable1DModel, Parameter
 
 __all__ = ["FRED1D", "SkewExponential1D", "SkewGaussian1D"]
 
