@@ -5,7 +5,8 @@ of 1e5 events; issue 15's full case is 1000 x 4e5), or ``python benchmarks/bench
 scaling [N_SPECTRA ...]`` for part 3 alone (default 1e2 1e3 1e4; 1e5 takes minutes), or
 ``python benchmarks/bench_batch.py items [N_OBS] [EVENTS_PER_OBS]`` for the per-item cost
 breakdown alone, ``... devices`` for one device with threads against two (simulated) CPU
-devices with ``shard_map``, ``... float32`` for the float32 chain against float64. The default run prints parts 1-3, interleaved in one process:
+devices with ``shard_map``, ``... float32`` for the float32 chain against float64. The
+default run prints parts 1-3, interleaved in one process:
 
 1. end to end, events to table: ``fit_observations`` (64 s segments, Lorentzian QPO +
    constant, Leahy) against the Stingray loop ``AveragedPowerspectrum.from_events`` +
