@@ -143,8 +143,8 @@ class LikelihoodSpec:
             return entry.fisher(model, *(data[k] for k in entry.data))
         import jax.numpy as jnp
 
-        mask, model, args = self._masked_args(jnp.asarray(model), data)
-        return jnp.where(mask, entry.fisher(model, *args), jnp.zeros((), model.dtype))
+        mask, values, args = self._masked_args(jnp.asarray(model), data)
+        return jnp.where(mask, entry.fisher(values, *args), jnp.zeros((), values.dtype))
 
 
 def psd_spec(whittle: bool, stingray_compat: bool = False) -> LikelihoodSpec:

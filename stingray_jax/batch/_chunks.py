@@ -206,7 +206,7 @@ def read_results(paths: str | os.PathLike | Sequence[str | os.PathLike]) -> Any:
     for path in paths:
         if not os.path.exists(path):
             raise OSError(f"no such file: {path!r}")
-        table = read_output(path)
+        table = read_output(os.fspath(path))
         these = dict(table.meta.pop("stingray_jax_batch", None) or {})
         these.pop("share", None)
         if settings is None:
@@ -219,12 +219,12 @@ def read_results(paths: str | os.PathLike | Sequence[str | os.PathLike]) -> Any:
             )
         tables.append(table)
     result = vstack(tables, metadata_conflicts="silent")
-    owners = {}
+    owners: dict[int, str] = {}
     for path, table in zip(paths, tables):
         for i in {int(v) for v in table["item"]}:
             if i in owners:
                 raise ValueError(f"item {i} is in both {owners[i]!r} and {path!r}")
-            owners[i] = path
+            owners[i] = os.fspath(path)
     keys = ["item", "segment"] if "segment" in result.colnames else ["item"]
     result = _sorted(result, keys)
     result.meta["settings"] = settings

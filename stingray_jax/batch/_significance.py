@@ -78,6 +78,8 @@ def significance_columns(
             model = np.asarray(jax.vmap(lambda p: jm(p, freq))(np.nan_to_num(x_best)))
         stat = np.where(ok, np.max(2.0 * powers / model, axis=1), np.nan)
     else:
+        assert nll is not None
+        assert nll_null is not None
         stat = np.where(ok, 2.0 * (nll_null - nll), np.nan)  # Stingray's deviance difference
     prior = batch_prior(jm, options["priors"])  # the outlier's refits are MAP ones with priors
     for i in np.flatnonzero(ok & np.isfinite(stat)):
@@ -91,6 +93,7 @@ def significance_columns(
             sims = _simulated_statistics(rng, x_best[i], jm, freq, m, fits, (statics,), nsim)
             values = np.where(sims[0][2], sims[0][3], np.nan)
         else:
+            assert x_null is not None
             fits = [(null, x_null[i]), (jm, x_best[i])]
             sims = _simulated_statistics(
                 rng, x_null[i], null, freq, m, fits, (statics, statics), nsim
