@@ -116,8 +116,12 @@ def run_chunks(
     progress: bool,
     client: Any = None,
     share: tuple[int, int] | None = None,
+    what: str = "rows",
 ) -> Any:
     """Fit ``items`` chunk by chunk with ``chunk_fn`` and return all rows sorted by ``sort_keys``.
+
+    The table's meta gets ``free_param_names`` and ``settings``; flagged rows (a non-empty
+    ``problem``) are summarised in one ``RuntimeWarning`` that counts them as ``what``.
 
     ``settings`` (JSON-friendly) are stored with the output file and checked on resume; the
     rows of items already in the file are not fitted again. The result does not depend on
@@ -180,7 +184,22 @@ def run_chunks(
         result = vstack(new_tables, metadata_conflicts="silent")
     else:
         raise ValueError("this process's share of the items is empty: nothing to fit")
-    return _sorted(result, sort_keys)
+    result = _sorted(result, sort_keys)
+    result.meta["free_param_names"] = list(model.free_param_names)
+    result.meta["settings"] = settings
+    flagged = np.asarray(result["problem"]) != ""
+    if np.any(flagged):
+        import warnings
+
+        first = int(np.flatnonzero(flagged)[0])
+        warnings.warn(
+            f"{int(flagged.sum())} of {len(result)} {what} could not be fitted (first: "
+            f"{result['obs_id'][first]}: {result['problem'][first]}): they have "
+            f"converged=False and the reason in the 'problem' column (NaN where no fit ran)",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    return result
 
 
 def read_results(paths: str | os.PathLike | Sequence[str | os.PathLike]) -> Any:

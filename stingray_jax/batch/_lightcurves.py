@@ -13,7 +13,6 @@ from __future__ import annotations
 import functools
 import math
 import os
-import warnings
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -392,19 +391,8 @@ def fit_lightcurves(
         progress=progress,
         client=client,
         share=share,
+        what="light curves",
     )
-    result.meta["free_param_names"] = list(jm.free_param_names)
-    result.meta["settings"] = settings
-    flagged = np.asarray(result["problem"]) != ""
-    if np.any(flagged):
-        first = int(np.flatnonzero(flagged)[0])
-        warnings.warn(
-            f"{int(flagged.sum())} of {len(result)} light curves could not be fitted (first: "
-            f"{result['obs_id'][first]}: {result['problem'][first]}): they have "
-            f"converged=False and the reason in the 'problem' column",
-            RuntimeWarning,
-            stacklevel=2,
-        )
     return result
 
 

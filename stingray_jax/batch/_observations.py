@@ -505,17 +505,6 @@ def fit_observations(
         progress=progress,
         client=client,
         share=share,
+        what="rows",
     )
-    result.meta["free_param_names"] = list(jm.free_param_names)
-    result.meta["settings"] = settings
-    flagged = np.asarray(result["problem"]) != ""
-    if np.any(flagged):
-        first = int(np.flatnonzero(flagged)[0])
-        warnings.warn(
-            f"{int(flagged.sum())} of {len(result)} rows could not be fitted (first: "
-            f"{result['obs_id'][first]}: {result['problem'][first]}): they have "
-            f"converged=False and the reason in the 'problem' column (NaN where no fit ran)",
-            RuntimeWarning,
-            stacklevel=2,
-        )
     return result
