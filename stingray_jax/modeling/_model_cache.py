@@ -62,12 +62,35 @@ def model_key(model):
 
 
 def safe_key(model):
+    """`model_key`, or None for unusual models (arrays, unhashable ties: no caching)."""
     try:
         key = model_key(model)
         hash(key)
     except (TypeError, ValueError):
         return None
     return key
+
+
+def jax_model_and_key(model):
+    """``(jax_model(model), safe_key(model))``, reading the model's key once."""
+    from astropy.modeling import Model
+
+    from ..models import from_astropy
+
+    if not isinstance(model, Model):
+        raise TypeError(f"model must be an astropy model instance, got {type(model).__name__}")
+    key = safe_key(model)
+    if key is None:
+        return from_astropy(model), None
+    with _JM_LOCK:  # likelihoods are built from several threads
+        jm = _JM_CACHE.get(key)
+    if jm is None:
+        jm = from_astropy(model)
+        with _JM_LOCK:
+            while len(_JM_CACHE) >= _JM_CACHE_SIZE:
+                _JM_CACHE.pop(next(iter(_JM_CACHE)))
+            jm = _JM_CACHE.setdefault(key, jm)
+    return jm, key
 
 
 def jax_model(model):
@@ -77,23 +100,4 @@ def jax_model(model):
     equal models (a common loop) reuses the first one. The key covers everything
     `from_astropy` reads, so a changed model is never served a stale JaxModel.
     """
-    from astropy.modeling import Model
-
-    from ..models import from_astropy
-
-    if not isinstance(model, Model):
-        raise TypeError(f"model must be an astropy model instance, got {type(model).__name__}")
-    try:
-        key = model_key(model)
-        hash(key)
-    except (TypeError, ValueError):  # unusual models (arrays, unhashable ties): no caching
-        return from_astropy(model)
-    with _JM_LOCK:  # likelihoods are built from several threads
-        jm = _JM_CACHE.get(key)
-    if jm is None:
-        jm = from_astropy(model)
-        with _JM_LOCK:
-            while len(_JM_CACHE) >= _JM_CACHE_SIZE:
-                _JM_CACHE.pop(next(iter(_JM_CACHE)))
-            jm = _JM_CACHE.setdefault(key, jm)
-    return jm
+    return jax_model_and_key(model)[0]

@@ -69,14 +69,16 @@ class OptimizationResults:
         undetermined while ``result`` and likelihood ratios are valid.
     """
 
-    def __init__(self, lpost, res, neg=True, log=None, max_post=None):
+    def __init__(self, lpost, res, neg=True, log=None, max_post=None, *, _parts=None):
         self.log = _summary_logger() if log is None else log
         self.neg = neg
         self.result = np.float64(res.fun)
         self.p_opt = np.atleast_1d(np.asarray(res.x, dtype=np.float64))
-        ll, prior = objective_parts(
-            lpost, isinstance(lpost, Posterior) if max_post is None else max_post
-        )
+        if _parts is None:  # (a fit passes the (likelihood, prior) it has just refreshed)
+            _parts = objective_parts(
+                lpost, isinstance(lpost, Posterior) if max_post is None else max_post
+            )
+        ll, prior = _parts
         self._jm = ll._jm
         self.converged = bool(getattr(res, "converged", True))
         self.value_converged = bool(getattr(res, "value_converged", self.converged))

@@ -233,8 +233,9 @@ class ParameterEstimation:
                 RuntimeWarning,
                 stacklevel=2,
             )
-        out = best
-        return OptimizationResults(lpost, out, neg=neg, max_post=prior is not None)
+        return OptimizationResults(
+            lpost, best, neg=neg, max_post=prior is not None, _parts=(ll, prior)
+        )
 
     def simulate_lrts(self, s_all, lpost1, t1, lpost2, t2, seed=None):
         """Only `PSDParEst` can simulate spectra (as in Stingray)."""

@@ -40,7 +40,7 @@ from ._logprior import (
     logmin,
     set_logprior,
 )
-from ._model_cache import free_parameter_names, jax_model, safe_key
+from ._model_cache import free_parameter_names, jax_model_and_key, safe_key
 
 if TYPE_CHECKING:
     from jax import Array
@@ -105,8 +105,7 @@ class LogLikelihood(metaclass=abc.ABCMeta):
 
     # shared machinery of the concrete classes ---------------------------------------------
     def _setup(self, data, spec):
-        self._jm = jax_model(self.model)
-        self._jm_key = safe_key(self.model)
+        self._jm, self._jm_key = jax_model_and_key(self.model)
         self._data = data
         self._spec = spec
         self.npar = self._jm.n_free
@@ -116,7 +115,7 @@ class LogLikelihood(metaclass=abc.ABCMeta):
         fixed or tied flags set afterwards): fits use the model's state at fit time."""
         key = safe_key(self.model)
         if key is None or key != self._jm_key:
-            jm = jax_model(self.model)
+            jm, key = jax_model_and_key(self.model)
             if jm.n_free != self._jm.n_free:
                 raise ValueError(
                     f"the model's free parameters changed after the likelihood was built "
