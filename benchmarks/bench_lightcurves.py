@@ -19,6 +19,8 @@ import sys
 import time
 import warnings
 
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # see docs/benchmarks.rst: BLAS threads
+
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import numpy as np

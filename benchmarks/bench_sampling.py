@@ -7,7 +7,9 @@ Run with ``python benchmarks/bench_sampling.py [--quick]``. Prints
    frequencies): Stingray's emcee against our NUTS, with our compile time included (cold) and
    excluded (warm);
 2. the time of ``calibrate_lrt`` with nsim = 1000 (ours), against Stingray's serial loop timed
-   on ``--stingray-nsim`` simulations and scaled linearly to 1000;
+   on ``--stingray-nsim`` simulations and scaled linearly to 1000, on two cases: power law +
+   constant against power law + Lorentzian + constant (6 free parameters), and a constant
+   against Lorentzian + constant (3 + 1 free parameters);
 3. ``--loop N``: ``sample`` on N simulated observations in a row (3 free parameters, 1024
    frequencies, a new spectrum, model and prior lambdas each time, default NUTS settings: 4
    chains x 1000 draws after 500 warm-up), the total time and the per-posterior times (the
@@ -17,8 +19,11 @@ Run with ``python benchmarks/bench_sampling.py [--quick]``. Prints
 """
 
 import argparse
+import os
 import time
 import warnings
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # see docs/benchmarks.rst: BLAS threads
 
 import numpy as np
 from astropy.modeling import models
@@ -113,28 +118,51 @@ def bench_sample(n_freq, emcee_walkers, emcee_steps, emcee_burn):
     return ours_cold / theirs
 
 
-def bench_calibrate(stingray_nsim, nsim=1000):
-    freq, power, ps, model, t0, _ = problem(1024)
-    null = models.PowerLaw1D(amplitude=3.0, x_0=1.0, alpha=1.8) + models.Const1D(amplitude=2.0)
-    null.x_0_0.fixed = True
-    t1 = np.array([3.0, 1.8, 2.0])
-    # Bounds keep the alternative model physical (a non-negative, resolved Lorentzian).
-    model = model.copy()
-    model.amplitude_1.bounds = (0, None)
-    model.x_0_1.bounds = (3.0, 7.0)
-    model.fwhm_1.bounds = (0.01, 5.0)
+def _calibration_problem(case):
+    """``(freq, power, ps, null, t1, alternative, t2)`` of a calibrate_lrt case.
+
+    ``"6 params"``: power law + constant against power law + Lorentzian + constant (6 free
+    parameters); ``"lorentzian"``: a constant against Lorentzian + constant (3 + 1 free
+    parameters: the QPO test of a flat, white-noise dominated spectrum). 1024 frequencies.
+    """
+    if case == "6 params":
+        freq, power, ps, model, t2, _ = problem(1024)
+        null = models.PowerLaw1D(amplitude=3.0, x_0=1.0, alpha=1.8) + models.Const1D(2.0)
+        null.x_0_0.fixed = True
+        t1 = np.array([3.0, 1.8, 2.0])
+        # Bounds keep the alternative model physical (a non-negative, resolved Lorentzian).
+        model = model.copy()
+        model.amplitude_1.bounds = (0, None)
+        model.x_0_1.bounds = (3.0, 7.0)
+        model.fwhm_1.bounds = (0.01, 5.0)
+        return freq, power, ps, null, t1, model, t2
+    rng = np.random.default_rng(1)
+    freq = np.linspace(0.02, 20.0, 1024)
+    model = models.Lorentz1D(amplitude=1.0, x_0=5.0, fwhm=0.5) + models.Const1D(amplitude=2.0)
+    power = model(freq) * rng.exponential(size=freq.size)
+    ps = Powerspectrum()
+    ps.freq, ps.power, ps.m, ps.df, ps.norm = freq, power, 1, freq[1] - freq[0], "leahy"
+    model.amplitude_0.bounds = (0, None)
+    model.x_0_0.bounds = (3.0, 7.0)
+    model.fwhm_0.bounds = (0.05, 5.0)
+    null = models.Const1D(amplitude=2.0)
+    return freq, power, ps, null, np.array([2.0]), model, np.array([1.0, 5.0, 0.5, 2.0])
+
+
+def bench_calibrate(stingray_nsim, nsim=1000, case="6 params"):
+    freq, power, ps, null, t1, model, t2 = _calibration_problem(case)
     ll1 = sjm.PSDLogLikelihood(freq, power, null.copy())
     ll2 = sjm.PSDLogLikelihood(freq, power, model.copy())
     parest = sjm.PSDParEst(ps)
     t = time.perf_counter()
-    pval = parest.calibrate_lrt(ll1, t1, ll2, t0, nsim=nsim, seed=0)
+    pval = parest.calibrate_lrt(ll1, t1, ll2, t2, nsim=nsim, seed=0)
     cold = time.perf_counter() - t
     t = time.perf_counter()
-    parest.calibrate_lrt(ll1, t1, ll2, t0, nsim=nsim, seed=1)
+    parest.calibrate_lrt(ll1, t1, ll2, t2, nsim=nsim, seed=1)
     warm = time.perf_counter() - t
     print(
-        f"calibrate_lrt nsim={nsim}: p = {pval:.3f}, failures {parest.calibration_failures}; "
-        f"cold {cold:.2f} s, warm {warm:.2f} s"
+        f"calibrate_lrt ({case}) nsim={nsim}: p = {pval:.3f}, failures "
+        f"{parest.calibration_failures}; cold {cold:.2f} s, warm {warm:.2f} s"
     )
     with preserve_global_state(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -142,11 +170,12 @@ def bench_calibrate(stingray_nsim, nsim=1000):
         s2 = sm.PSDLogLikelihood(freq, power, model.copy())
         s_parest = sm.PSDParEst(ps, max_post=False)
         t = time.perf_counter()
-        s_parest.calibrate_lrt(s1, t1, s2, t0, nsim=stingray_nsim, seed=0)
+        s_parest.calibrate_lrt(s1, t1, s2, t2, nsim=stingray_nsim, seed=0)
         theirs = (time.perf_counter() - t) * nsim / stingray_nsim
     print(
-        f"Stingray calibrate_lrt: {stingray_nsim} simulations timed, scaled to nsim={nsim}: "
-        f"{theirs:.0f} s -> speed-up cold x{theirs / cold:.0f}, warm x{theirs / warm:.0f}"
+        f"Stingray calibrate_lrt ({case}): {stingray_nsim} simulations timed, scaled to "
+        f"nsim={nsim}: {theirs:.0f} s -> speed-up cold x{theirs / cold:.0f}, "
+        f"warm x{theirs / warm:.0f}"
     )
 
 
@@ -224,7 +253,8 @@ def main():
         return
     if not args.calibrate_only:
         bench_sample(4096, 32, 300 if quick else 1000, 100 if quick else 300)
-    bench_calibrate(args.stingray_nsim or (10 if quick else 40))
+    for case in ("6 params", "lorentzian"):
+        bench_calibrate(args.stingray_nsim or (10 if quick else 40), case=case)
 
 
 if __name__ == "__main__":
