@@ -4,7 +4,9 @@ A thin front-end of `stingray_jax.batch.fit_observations`: the model expression 
 ``stingray-jax fit`` (with its data-driven starting values for each spectrum), a summary on
 stdout, the table in an ECSV or FITS file (appended chunk by chunk, ``--resume`` to continue), a
 plot of each free parameter against time, and optionally a calibrated significance per row
-(``--significance outlier`` or ``lrt`` with ``--null-model``).
+(``--significance outlier`` or ``lrt`` with ``--null-model``). With ``--spectrum cross`` the
+files are taken in pairs (``A1 B1 A2 B2 ...``), and each pair's averaged cross spectrum is
+fitted as Stingray's ``fit_crossspectrum`` does.
 """
 
 import math
@@ -37,6 +39,16 @@ def run_batch(args, stream=None):
     out = sys.stdout if stream is None else stream
     if not args.files:
         raise ValueError("give at least one event or light-curve FILE")
+    cross = args.spectrum == "cross"
+    if cross and len(args.files) % 2:
+        raise ValueError(
+            f"--spectrum cross takes the files in pairs (A1 B1 A2 B2 ...): got {len(args.files)}"
+        )
+    if cross and args.per_segment:
+        raise ValueError("--per-segment is for power spectra, not --spectrum cross")
+    if cross and args.significance:
+        raise ValueError("--significance is for power spectra, not --spectrum cross")
+    items = list(zip(args.files[::2], args.files[1::2])) if cross else args.files
     if not (args.segment_size > 0 and math.isfinite(args.segment_size)):
         raise ValueError(f"segment size must be positive, got {args.segment_size}")
     if args.dt is not None and not (args.dt > 0 and math.isfinite(args.dt)):
@@ -56,10 +68,11 @@ def run_batch(args, stream=None):
     elif args.null_model:
         raise ValueError("--null-model is the null hypothesis of --significance lrt")
     table = fit_observations(
-        args.files,
+        items,
         model,
         args.segment_size,
         1 / 128 if args.dt is None else args.dt,
+        spectrum=args.spectrum,
         norm=args.norm,
         per_segment=args.per_segment,
         rebin_log=args.rebin_log,
@@ -76,8 +89,12 @@ def run_batch(args, stream=None):
     )
     names = table.meta["free_param_names"]
     good = np.asarray(table["problem"]) == ""
-    what = "segments" if args.per_segment else "observations"
+    what = "segments" if args.per_segment else ("pairs" if cross else "observations")
     print(f"stingray-jax batch: {len(args.files)} file(s), {len(table)} {what}", file=out)
+    if cross:
+        print(
+            "  spectrum: cross (Gaussian likelihood on |cross power|, Stingray's errors)", file=out
+        )
     print(f"  model: {args.model}", file=out)
     print(f"  fitted: {int(good.sum())}, flagged: {int((~good).sum())}", file=out)
     if good.any():
@@ -128,9 +145,11 @@ def add_batch_parser(sub):
         help="fit a model to the power spectrum of every observation (or segment) of many files",
         description=(
             "Averaged power spectrum of each event or light-curve file (or, with "
-            "--per-segment, of each segment), fitted with the Whittle/Gamma likelihood; writes "
-            "the table (ECSV or FITS, appended as chunks finish) and a plot of the parameters "
-            "against time. A file that cannot be used is a flagged row."
+            "--per-segment, of each segment), fitted with the Whittle/Gamma likelihood; or, "
+            "with --spectrum cross, the averaged cross spectrum of each pair of files (A1 B1 "
+            "A2 B2 ...), fitted as Stingray's fit_crossspectrum does (Gaussian likelihood on "
+            "|cross power|); writes the table (ECSV or FITS, appended as chunks finish) and a "
+            "plot of the parameters against time. A file that cannot be used is a flagged row."
         ),
     )
     p.add_argument("files", nargs="*", metavar="FILE", help="event file(s) or light curve(s)")
@@ -138,6 +157,12 @@ def add_batch_parser(sub):
     p.add_argument("--segment-size", type=float, default=64.0, help="segment length in s")
     p.add_argument("--dt", type=float, default=None, help="time resolution in s (default 1/128)")
     p.add_argument("--norm", default="leahy", choices=["leahy", "frac", "abs", "none"])
+    p.add_argument(
+        "--spectrum",
+        default="power",
+        choices=["power", "cross"],
+        help="power spectra (default), or cross spectra of the files taken in pairs",
+    )
     p.add_argument("--per-segment", action="store_true", help="one fit per segment")
     p.add_argument("--rebin-log", type=float, default=None, help="log-rebinning factor f")
     p.add_argument("--out", default="", help="ECSV or FITS file for the table (default: none)")

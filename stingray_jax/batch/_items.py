@@ -35,13 +35,16 @@ class Observation(NamedTuple):
 
 class Spectra(NamedTuple):
     """What `item_spectra` returns: the frequencies, one row of powers per spectrum, the number
-    of averaged periodograms per row, and the start and stop time of each row."""
+    of averaged periodograms per row, and the start and stop time of each row; for cross
+    spectra (`stingray_jax.batch._cross`), the complex cross powers are ``powers`` and their
+    Gaussian errors (one row per spectrum) are ``errors`` (``None`` for power spectra)."""
 
     freq: np.ndarray
     powers: np.ndarray
     m: np.ndarray
     tstart: np.ndarray
     tstop: np.ndarray
+    errors: np.ndarray | None = None
 
 
 def item_label(item: Any, index: int) -> str:

@@ -1,7 +1,8 @@
 """From many observations (files, event lists, light curves) to a table of fits, in chunks.
 
 `fit_observations` reads the items a chunk at a time, builds each averaged power spectrum (or
-each segment's periodogram) with Stingray's recipe, fits the model to all spectra of the chunk
+each segment's periodogram, or with ``spectrum="cross"`` each pair's averaged cross spectrum,
+see `._cross`) with Stingray's recipe, fits the model to all spectra of the chunk
 in one `fit_batch` call (sharded over the local devices), and appends the chunk's rows to the
 output file before reading the next chunk. `fit_chunk` is that unit of work on its own (a
 picklable function of picklable arguments), so that other engines can map it over files.
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ._chunks import as_jax_model, common_settings, resolve_share, run_chunks
+from ._cross import check_pairs, cross_spectra, pair_label, rebinned_cross
 from ._items import item_label, item_spectra, load_observation
 from ._spectra import batch_prior, fit_batch
 
@@ -144,13 +146,19 @@ def fit_chunk(
 
     jm = as_jax_model(model)
     o = options
+    cross = o.get("spectrum", "power") == "cross"
     heads, spectra, bad = [], [], []
     freq = None
     for index, item in indexed_items:
-        label = item_label(item, index)
+        label = pair_label(item, index) if cross else item_label(item, index)
         try:
-            obs = load_observation(item, o["dt"])
-            sp = item_spectra(obs, o["segment_size"], o["norm"], o["per_segment"], dtype=o["dtype"])
+            if cross:
+                sp = cross_spectra(item, o["dt"], o["segment_size"], o["norm"])
+            else:
+                obs = load_observation(item, o["dt"])
+                sp = item_spectra(
+                    obs, o["segment_size"], o["norm"], o["per_segment"], dtype=o["dtype"]
+                )
             if freq is not None and (
                 sp.freq.shape != freq.shape or not np.allclose(sp.freq, freq, rtol=1e-10)
             ):
@@ -172,10 +180,17 @@ def fit_chunk(
         df = float(freq[1] - freq[0]) if freq.size > 1 else float(freq[0])
         powers = np.concatenate([sp.powers for sp in spectra])
         m = np.concatenate([sp.m for sp in spectra])
-        fit_freq, fit_powers, fit_m = _rebinned(freq, powers, m, o["rebin_log"], df)
+        fit_errors = None
+        if cross:  # |cross power| and its errors: Stingray's fit_crossspectrum (Gaussian)
+            errors = np.concatenate([sp.errors for sp in spectra])
+            fit_freq, fit_powers, fit_errors, fit_m = rebinned_cross(
+                freq, powers, errors, m, o["rebin_log"], df
+            )
+        else:
+            fit_freq, fit_powers, fit_m = _rebinned(freq, powers, m, o["rebin_log"], df)
         p0s, p0_problems = _starting_values(o["p0"], jm, fit_freq, fit_powers)
         n_rows = fit_powers.shape[0]
-        m_arg: Any = 1 if np.all(fit_m == 1) else fit_m
+        m_arg: Any = 1 if cross or np.all(fit_m == 1) else fit_m
         cols = _empty_fit_columns(jm, n_rows, o["priors"] is not None, o["significance"])
         problem = p0_problems.copy()
         ok = p0_problems == ""
@@ -196,6 +211,7 @@ def fit_chunk(
                         n_workers=o["n_workers"],
                         devices=o["devices"],
                         priors=o["priors"],
+                        yerr=None if fit_errors is None else fit_errors[ok],
                     )
                 except ValueError as exc:
                     if "no spectrum can be fitted" not in str(exc):
@@ -282,6 +298,8 @@ def _settings(jm, labels, options):
         dtype=options["dtype"],
         **common_settings(jm, labels, options["p0"], options["priors"]),
     )
+    if options["spectrum"] != "power":  # absent for power spectra: older files resume
+        settings["spectrum"] = options["spectrum"]
     if options["significance"] is not None:
         null = options["null_model"]
         settings.update(
@@ -300,6 +318,7 @@ def fit_observations(
     segment_size: float,
     dt: float | None = None,
     *,
+    spectrum: str = "power",
     norm: str = "frac",
     per_segment: bool = False,
     rebin_log: float | None = None,
@@ -323,7 +342,7 @@ def fit_observations(
     nsim: int = 100,
     seed: int = 0,
 ) -> Table:
-    """Fit one power-spectrum model to every observation (or every segment) of a batch.
+    """Fit one model to the power (or cross) spectrum of every observation (or segment).
 
     For each item: its averaged power spectrum, with the recipe of Stingray's
     ``AveragedPowerspectrum.from_events`` / ``from_lightcurve`` (segments of
@@ -332,6 +351,12 @@ def fit_observations(
     segment (Stingray's ``DynamicalPowerspectrum``), for tracking a QPO. Then a
     maximum-likelihood fit of ``model`` to each spectrum (Whittle for single periodograms,
     the Gamma likelihood of ``m`` averaged ones, see `fit_batch`).
+
+    With ``spectrum="cross"``, each item is a pair of observations and its row is the fit of
+    Stingray's ``fit_crossspectrum`` to their averaged cross spectrum (the recipe of
+    ``AveragedCrossspectrum.from_events`` / ``from_lightcurve``, both halves on the
+    intersection of their GTIs): a Gaussian likelihood on ``|cross power|`` with the real
+    part of Stingray's ``power_err`` as the errors (see ``docs/modeling.rst``).
 
     Items are processed ``chunk_size`` at a time: a chunk's items are read one after the
     other and reduced to spectra (peak memory: one item's events or light curve, plus the
@@ -343,7 +368,8 @@ def fit_observations(
     items : iterable
         Event-file or light-curve-file paths, ``stingray.EventList``, ``stingray.Lightcurve``
         objects, or 1-D arrays of counts per bin of ``dt`` (any mixture; lengths and GTIs may
-        differ). Never modified.
+        differ). Never modified. With ``spectrum="cross"``: pairs ``(item1, item2)`` of these
+        (both halves event data, or both binned with the same bin).
     model : astropy.modeling.Model or stingray_jax.models.JaxModel
         The model (fixed and tied parameters and bounds are honoured).
     segment_size : float
@@ -351,6 +377,10 @@ def fit_observations(
     dt : float, optional
         Bin width of the light curves (s); required for event lists and arrays; light curves
         are rebinned to it (default: their own bin).
+    spectrum : {"power", "cross"}, optional
+        Fit power spectra (default) or the cross spectra of pairs of items. Cross spectra are
+        computed in float64 whatever ``dtype``; ``per_segment`` and ``significance`` (whose
+        simulations are of power spectra) are for power spectra only.
     norm : str, optional
         ``"frac"`` (default, as Stingray), ``"abs"``, ``"leahy"`` or ``"none"``.
     per_segment : bool, optional
@@ -409,9 +439,10 @@ def fit_observations(
     -------
     table : astropy.table.Table
         One row per item (or segment), sorted by item then segment: ``item`` (position in
-        ``items``), ``obs_id`` (file name, or type and position), ``segment`` (-1 for whole
-        observations), ``time``, ``tstart``, ``tstop`` (mission seconds), ``m`` (averaged
-        periodograms), a column per free parameter and ``<name>_err``,
+        ``items``), ``obs_id`` (file name, or type and position; for a pair, the halves'
+        joined by ``" x "``), ``segment`` (-1 for whole observations), ``time``, ``tstart``,
+        ``tstop`` (mission seconds), ``m`` (averaged periodograms), a column per free
+        parameter and ``<name>_err``,
         ``neg_log_likelihood``, ``aic``, ``bic`` (Stingray's definitions, see
         `stingray_jax.fitting.information_criteria`), ``converged``, ``n_steps``, ``cov``
         and ``problem`` (why an item or spectrum could not be fitted, ``""`` otherwise).
@@ -436,6 +467,16 @@ def fit_observations(
     ([8, 12, 16], True)
     >>> bool(np.all(np.abs(table["amplitude_1"] - 2) < 0.1))  # Poisson noise level of Leahy
     True
+
+    Cross spectra of pairs (here two independent bands: only the modulus of the noise, of
+    order ``sqrt(P1 P2 / m)`` in Leahy units, is left):
+
+    >>> pairs = [(obs[0], obs[1]), (obs[1], obs[2])]
+    >>> cross = fit_observations(
+    ...     pairs, Const1D(0.3), segment_size=16, dt=1 / 64, norm="leahy", spectrum="cross"
+    ... )
+    >>> cross["obs_id"].tolist(), cross["m"].tolist()
+    (['EventList[0] x EventList[0]', 'EventList[1] x EventList[1]'], [8, 12])
     """
 
     jm = as_jax_model(model)
@@ -444,6 +485,20 @@ def fit_observations(
     items = list(items)
     if not items:
         raise ValueError("no items to fit")
+    if spectrum not in ("power", "cross"):
+        raise ValueError(f"spectrum must be 'power' or 'cross', got {spectrum!r}")
+    if spectrum == "cross":
+        check_pairs(items)
+        if per_segment:
+            raise ValueError(
+                "per_segment=True is for power spectra: the error bars of a cross spectrum "
+                "(Stingray's) need many averaged segments"
+            )
+        if significance is not None:
+            raise ValueError(
+                "significance is for power spectra (it simulates periodograms): give "
+                "spectrum='power'"
+            )
     segment_size = float(segment_size)
     if not np.isfinite(segment_size) or segment_size <= 0:
         raise ValueError(f"segment_size must be a positive number of seconds, got {segment_size}")
@@ -469,6 +524,7 @@ def fit_observations(
     if significance is not None and (int(nsim) != nsim or nsim < 10):
         raise ValueError(f"nsim must be an integer of at least 10, got {nsim}")
     options = dict(
+        spectrum=spectrum,
         segment_size=segment_size,
         dt=None if dt is None else float(dt),
         norm=norm,
@@ -487,7 +543,8 @@ def fit_observations(
         nsim=int(nsim),
         seed=int(seed),
     )
-    labels = [item_label(item, i) for i, item in enumerate(items)]
+    label = pair_label if spectrum == "cross" else item_label
+    labels = [label(item, i) for i, item in enumerate(items)]
     share = resolve_share(share)
     settings = _settings(jm, labels, options)
     settings["share"] = None if share is None else list(share)

@@ -28,13 +28,20 @@ if TYPE_CHECKING:  # jaxtyping is needed by the type checker only (no runtime im
 __all__ = ["batch_prior", "fit_batch", "log_prior_values"]
 
 
-def _row_problems(powers, ms, whittle):
-    """Why each spectrum cannot be fitted (``""`` where it can); vectorised over rows."""
+def _row_problems(powers, ms, whittle, gaussian=False):
+    """Why each spectrum cannot be fitted (``""`` where it can); vectorised over rows.
+
+    With ``gaussian``, ``ms`` holds the errors (positive and finite) and any finite value
+    can be fitted."""
     nonfinite = np.sum(~np.isfinite(powers), axis=1)
     with np.errstate(invalid="ignore"):
-        low = np.sum(powers < 0 if whittle else powers <= 0, axis=1)
+        if gaussian:
+            low = np.zeros(powers.shape[0], dtype=int)
+        else:
+            low = np.sum(powers < 0 if whittle else powers <= 0, axis=1)
         bad_m = None if ms is None else ~np.all(np.isfinite(ms) & (ms > 0), axis=1)
     what = "negative" if whittle else "non-positive"
+    bad_what = "error(s) not positive and finite" if gaussian else "m not positive and finite"
     problems = np.full(powers.shape[0], "", dtype=object)
     for i in np.flatnonzero(nonfinite | low | (False if bad_m is None else bad_m)):
         if nonfinite[i]:
@@ -42,7 +49,7 @@ def _row_problems(powers, ms, whittle):
         elif low[i]:
             problems[i] = f"{int(low[i])} {what} power(s)"
         else:
-            problems[i] = "m not positive and finite"
+            problems[i] = bad_what
     return problems.astype(str)
 
 
@@ -50,8 +57,11 @@ def _run_fits(p0s, jm, x, ys, ms, spec, prior, solver, max_steps):
     from ..fitting import fit_pure
     from ..optimize import map_fits
 
+    # the per-row second array: the errors of a Gaussian likelihood, else m
+    key = "yerr" if spec.kind == "gaussian" else "m"
+
     def one(p0, y, m=None):
-        data = {"x": x, "y": y} if m is None else {"x": x, "y": y, "m": m}
+        data = {"x": x, "y": y} if m is None else {"x": x, "y": y, key: m}
         return fit_pure(p0, jm, data, spec, prior, solver, max_steps)
 
     if ms is None:
@@ -124,6 +134,7 @@ def fit_batch(
     n_workers: int | None = None,
     devices: int | Sequence[Any] | None = None,
     priors: dict[str, Any] | None = None,
+    yerr: Float[RealArrayLike, "*#n_spectra #n_freq"] | None = None,
 ) -> Table:
     """Maximum-likelihood (or, with ``priors``, maximum a posteriori) fits of one
     power-spectrum model to a batch of spectra.
@@ -169,6 +180,13 @@ def fit_batch(
         5)``, NumPyro distributions): the fits then maximise the posterior (Stingray's
         ``max_post=True``), the errors are those of the posterior's curvature, and the table
         also has ``neg_log_posterior`` (``neg_log_likelihood`` stays the likelihood's).
+    yerr : array_like, optional
+        Standard deviations of the data, a scalar, ``(n_freq,)`` or ``(n_spectra, n_freq)``:
+        a Gaussian likelihood (`stingray_jax.likelihoods.gaussian`) instead of the
+        periodogram likelihoods, as Stingray's ``fit_crossspectrum`` uses for ``|cross
+        power|`` with ``cs.power_err``; ``powers`` may then hold any finite values, ``m``
+        must be 1 and ``stingray_compat`` does not apply. A row with an error that is not
+        positive and finite is a flagged row.
 
     Returns
     -------
@@ -207,7 +225,7 @@ def fit_batch(
     from astropy.modeling import Model
     from astropy.table import Table
 
-    from ..fitting import psd_spec
+    from ..fitting import LikelihoodSpec, psd_spec
     from ..models import JaxModel, from_astropy
 
     if isinstance(model, Model):
@@ -231,7 +249,23 @@ def fit_batch(
         raise ValueError("freq must be finite (no NaN or inf)")
     n_spec = powers.shape[0]
     whittle = np.ndim(m) == 0 and float(m) == 1.0
-    if whittle:
+    gaussian = yerr is not None
+    if gaussian:
+        if not whittle:
+            raise ValueError("yerr (a Gaussian likelihood) and m > 1 exclude each other")
+        earr = np.asarray(yerr)
+        if np.iscomplexobj(earr):
+            raise TypeError("yerr must be real, got complex values")
+        earr = earr.astype(np.float64)
+        if earr.ndim not in (0, 1, 2) or (earr.ndim > 0 and earr.shape[-1] != freq.size):
+            raise ValueError(
+                f"yerr must be a scalar, (n_freq,) or (n_spectra, n_freq), got shape {earr.shape}"
+            )
+        if earr.ndim == 2 and earr.shape[0] != n_spec:
+            raise ValueError(f"yerr has {earr.shape[0]} rows for {n_spec} spectra")
+        ms = np.broadcast_to(earr, powers.shape).astype(np.float64)
+        whittle = False
+    elif whittle:
         ms = None
     else:
         marr = np.asarray(m, dtype=np.float64)
@@ -243,13 +277,15 @@ def fit_batch(
             raise ValueError("m must be positive and finite")
         ms = np.broadcast_to(marr, powers.shape).astype(np.float64)
     # A bad spectrum becomes a flagged row; the others are fitted as if it were not there.
-    problem = _row_problems(powers, ms, whittle)
+    problem = _row_problems(powers, ms, whittle, gaussian)
     unfit = problem != ""
     if np.all(unfit):
-        raise ValueError(
-            f"no spectrum can be fitted: {problem[0]} (powers must be finite and "
-            f"{'non-negative' if whittle else 'positive'}, m positive and finite)"
+        need = (
+            "finite, errors positive and finite"
+            if gaussian
+            else f"finite and {'non-negative' if whittle else 'positive'}, m positive and finite"
         )
+        raise ValueError(f"no spectrum can be fitted: {problem[0]} (powers must be {need})")
     if np.any(unfit):
         warnings.warn(
             f"{int(unfit.sum())} of {n_spec} spectra cannot be fitted (first: row "
@@ -287,7 +323,7 @@ def fit_batch(
                 f"p0[{i}] {jm.free_param_names[k]} = {col[i]} is not strictly inside its "
                 f"bounds ({lo}, {hi})"
             )
-    spec = psd_spec(whittle, bool(stingray_compat))
+    spec = LikelihoodSpec("gaussian") if gaussian else psd_spec(whittle, bool(stingray_compat))
     prior = batch_prior(jm, priors)
     with x64_scope(dtype == "float64"):
         import jax
@@ -344,7 +380,5 @@ def fit_batch(
     table["cov"] = out.cov
     table["problem"] = problem
     table.meta["free_param_names"] = list(jm.free_param_names)
-    table.meta["likelihood"] = (
-        "whittle" if whittle else ("stingray_gamma" if stingray_compat else "gamma")
-    )
+    table.meta["likelihood"] = spec.kind
     return table
