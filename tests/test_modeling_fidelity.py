@@ -109,3 +109,34 @@ def test_likelihood_and_results_are_numpy_float64():
 def test_n_restarts_checked(bad):
     with pytest.raises(ValueError, match="n_restarts"):
         sjm.ParameterEstimation(n_restarts=bad)
+
+
+def test_fit_crossspectrum_uses_the_real_part_of_complex_errors():
+    """An averaged cross spectrum's power_err is err_re + 1j err_im: the fit's errors are
+    err_re (no ComplexWarning, a real objective), the same as real errors given directly."""
+    import types
+    import warnings
+
+    from astropy.modeling.models import Const1D, Lorentz1D
+
+    from stingray_jax.modeling import GaussianLogLikelihood, PSDParEst
+    from stingray_jax.modeling.scripts import fit_crossspectrum
+
+    rng = np.random.default_rng(3)
+    freq = np.linspace(0.1, 10.0, 300)
+    truth = Lorentz1D(5.0, 3.0, 0.8) + Const1D(1.0)
+    err_re = 0.3 + 0.1 * rng.random(freq.size)
+    err_im = 2.0 * err_re  # larger: Stingray's complex weights would be negative here
+    power = (
+        truth(freq) + err_re * rng.normal(size=freq.size) + 1j * err_im * rng.normal(size=freq.size)
+    )
+    cs = types.SimpleNamespace(freq=freq, power=power, power_err=err_re + 1j * err_im, m=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a ComplexWarning would fail here
+        _, res = fit_crossspectrum(cs, Lorentz1D(4.0, 3.1, 1.0) + Const1D(1.2))
+    assert np.isrealobj(res.result)
+    assert res.converged
+    ll = GaussianLogLikelihood(freq, np.abs(power), err_re, Lorentz1D(4.0, 3.1, 1.0) + Const1D(1.2))
+    ref = PSDParEst(None).fit(ll, [4.0, 3.1, 1.0, 1.2])
+    np.testing.assert_allclose(res.p_opt, ref.p_opt, rtol=1e-10)
+    np.testing.assert_allclose(res.result, ref.result, rtol=1e-12)

@@ -103,12 +103,17 @@ def fit_crossspectrum(
 
     Stingray's ``fit_crossspectrum``; returns ``(parest, res)``. ``scipy_optimize_options``
     (keyword only) is passed to `PSDParEst.fit` (``{"maxiter": n}``: the step limit).
+
+    The errors are the real part of ``cs.power_err`` (the error of the real part, which an
+    averaged cross spectrum stores as ``err_re + 1j * err_im``). Stingray passes the complex
+    array on, and minimises the real part of a complex objective (see the Differences page).
     """
     starting_pars = _starting_pars(model, starting_pars)
+    yerr = np.real(cs.power_err)
     if priors:
-        lgauss = GaussianPosterior(cs.freq, np.abs(cs.power), cs.power_err, model, priors)
+        lgauss = GaussianPosterior(cs.freq, np.abs(cs.power), yerr, model, priors)
     else:
-        lgauss = GaussianLogLikelihood(cs.freq, np.abs(cs.power), model=model, yerr=cs.power_err)
+        lgauss = GaussianLogLikelihood(cs.freq, np.abs(cs.power), model=model, yerr=yerr)
     parest = PSDParEst(cs, fitmethod=fitmethod, max_post=max_post)
     res = parest.fit(lgauss, starting_pars, neg=True, scipy_optimize_options=scipy_optimize_options)
     return parest, res
