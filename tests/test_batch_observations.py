@@ -287,3 +287,43 @@ def test_float32_chain_within_a_fraction_of_the_errors(observations):
         s32 = item_spectra(obs, SEG, "leahy", per_segment, dtype="float32")
         assert not np.array_equal(s32.powers, s64.powers)  # computed in float32
         np.testing.assert_allclose(s32.powers, s64.powers, rtol=0, atol=2e-5 * s64.powers.max())
+
+
+@pytest.mark.parametrize("per_segment", [False, True])
+def test_spectra_of_a_chunk_in_one_jax_call(observations, monkeypatch, per_segment):
+    """All items of a chunk go through one JAX call of the periodogram kernel (no host round
+    trip per item), with the spectra of each item alone (1e-12); an unreadable item in the
+    chunk does not change that."""
+    import stingray_jax.fourier._timeseries as ts
+    from stingray_jax.batch._items import item_segments, spectra_from_segments
+
+    goods = [item_segments(load_observation(ev, DT), SEG) for ev in observations]
+    alone = [spectra_from_segments([g], "leahy", per_segment)[0] for g in goods]
+    calls = []
+    run = ts._run
+
+    def counting_run(kernel, *arrays, **kwargs):
+        calls.append(arrays[0].shape)
+        return run(kernel, *arrays, **kwargs)
+
+    monkeypatch.setattr(ts, "_run", counting_run)
+    together = spectra_from_segments(goods, "leahy", per_segment)
+    assert len(calls) == 1
+    for a, b in zip(alone, together, strict=True):
+        np.testing.assert_allclose(b.powers, a.powers, rtol=1e-12)
+        np.testing.assert_array_equal(b.m, a.m)
+        np.testing.assert_array_equal(b.tstart, a.tstart)
+    calls.clear()
+    table = fit_observations(
+        [*observations[:2], "/no/such/file.evt", *observations[2:]],
+        _model(),
+        SEG,
+        DT,
+        norm="leahy",
+        per_segment=per_segment,
+        chunk_size=5,
+    )
+    assert len(calls) == 1
+    assert (table["problem"] != "").sum() >= 1
+    for i, sp in zip([0, 1, 3, 4], alone, strict=True):
+        assert (table["item"] == i).sum() == sp.powers.shape[0]

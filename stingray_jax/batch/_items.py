@@ -1,9 +1,11 @@
 """One item of a batch (a file, an ``EventList``, a ``Lightcurve`` or an array) to its spectra.
 
 `read_observation` opens an event file or a light-curve file; `load_observation` turns any
-accepted item into the arrays of Stingray's recipe; `item_spectra` computes the averaged
-periodogram (or the periodogram of every segment) with `stingray_jax.fourier`, the JAX twin of
-``stingray.fourier.avg_pds_from_timeseries`` that Stingray's ``AveragedPowerspectrum`` calls.
+accepted item into the arrays of Stingray's recipe; `item_segments` cuts it into Stingray's
+segments and `spectra_from_segments` computes the averaged periodograms (or the periodogram of
+every segment) of many items in one JAX call, with `stingray_jax.fourier`, the JAX twin of
+``stingray.fourier.avg_pds_from_timeseries`` that Stingray's ``AveragedPowerspectrum`` calls
+(`item_spectra` does both for one item).
 Every failure is an exception whose message names the item and the problem; the batch turns
 it into a flagged row.
 """
@@ -12,13 +14,22 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from .._config import preserve_global_state
 
-__all__ = ["Observation", "item_label", "item_spectra", "load_observation", "read_observation"]
+__all__ = [
+    "Observation",
+    "item_label",
+    "item_segments",
+    "item_spectra",
+    "load_observation",
+    "read_observation",
+    "spectra_from_segments",
+]
 
 
 class Observation(NamedTuple):
@@ -137,21 +148,12 @@ def load_observation(item: Any, dt: float | None) -> Observation:
     )
 
 
-def item_spectra(
-    obs: Observation,
-    segment_size: float,
-    norm: str,
-    per_segment: bool,
-    use_common_mean: bool = True,
-    dtype: str = "float64",
-) -> Spectra:
-    """The averaged periodogram of an observation (one row), or one row per segment.
-
-    The per-segment periodograms are those of Stingray's ``DynamicalPowerspectrum`` /
-    ``AveragedPowerspectrum(save_all=True)`` (normalised with the mean of all segments when
-    ``use_common_mean``). ``dtype="float32"`` computes the FFTs in float32.
-    """
-    from ..fourier._timeseries import avg_pds_segment_arrays
+def item_segments(obs: Observation, segment_size: float) -> tuple:
+    """The good segments of an observation (`stingray_jax.fourier._timeseries.good_segments`),
+    after the checks that give a batch row its reason; `spectra_from_segments` turns those of
+    many observations into their spectra in one JAX call."""
+    from ..fourier._core import positive_fft_bins
+    from ..fourier._timeseries import good_segments
 
     gti = np.asarray(obs.gti)
     longest = float(np.max(gti[:, 1] - gti[:, 0])) if gti.size else 0.0
@@ -166,32 +168,64 @@ def item_spectra(
             f"must hold at least 2 bins"
         )
     with preserve_global_state():
-        # The arrays of avg_pds_with_segment_starts' table, without building the Table.
-        arrays = avg_pds_segment_arrays(
-            obs.times,
-            gti,
-            segment_size,
-            obs.dt,
-            norm,
-            use_common_mean,
-            obs.fluxes,
-            obs.errors,
-            per_segment,
-            dtype,
-        )
-    if arrays is None or arrays["freq"].size == 0:
+        good = good_segments(obs.times, gti, segment_size, obs.dt, obs.fluxes, obs.errors)
+    n_freq = np.fft.fftfreq(good[0].shape[1])[positive_fft_bins(good[0].shape[1])].size
+    if good[0].shape[0] == 0 or n_freq == 0:
         raise ValueError(f"no segment of {segment_size:g} s holds data inside the GTIs")
-    freq = np.asarray(arrays["freq"], dtype=float)
-    seg = float(arrays["meta"]["segment_size"])
-    if per_segment:
-        powers = np.asarray(arrays["subcs"], dtype=float)
-        starts = np.asarray(arrays["segment_starts"], dtype=float)
-        m = np.ones(len(powers))
-        return Spectra(freq, powers, m, starts, starts + seg)
-    return Spectra(
-        freq,
-        np.asarray(arrays["power"], dtype=float)[None, :],
-        np.array([float(arrays["meta"]["m"])]),
-        np.array([float(gti[0, 0])]),
-        np.array([float(gti[-1, 1])]),
-    )
+    return good
+
+
+def spectra_from_segments(
+    goods: Sequence[tuple],
+    norm: str,
+    per_segment: bool,
+    use_common_mean: bool = True,
+    dtype: str = "float64",
+) -> list[Spectra]:
+    """The `Spectra` of each observation's `item_segments`, computed in one JAX call.
+
+    Each is the averaged periodogram of the observation (one row), or with ``per_segment`` one
+    row per segment: the periodograms of Stingray's ``DynamicalPowerspectrum`` /
+    ``AveragedPowerspectrum(save_all=True)`` (normalised with the mean of all segments when
+    ``use_common_mean``). ``dtype="float32"`` computes the FFTs in float32.
+    """
+    from ..fourier._core import _check_norm
+    from ..fourier._timeseries import avg_pds_from_good_segments
+
+    with preserve_global_state():
+        results = avg_pds_from_good_segments(
+            goods, _check_norm(norm), use_common_mean, per_segment, dtype
+        )
+    out = []
+    for arrays in results:
+        freq = np.asarray(arrays["freq"], dtype=float)
+        seg = float(arrays["meta"]["segment_size"])
+        gti = arrays["meta"]["gti"]
+        if per_segment:
+            powers = np.asarray(arrays["subcs"], dtype=float)
+            starts = np.asarray(arrays["segment_starts"], dtype=float)
+            out.append(Spectra(freq, powers, np.ones(len(powers)), starts, starts + seg))
+        else:
+            out.append(
+                Spectra(
+                    freq,
+                    np.asarray(arrays["power"], dtype=float)[None, :],
+                    np.array([float(arrays["meta"]["m"])]),
+                    np.array([float(gti[0, 0])]),
+                    np.array([float(gti[-1, 1])]),
+                )
+            )
+    return out
+
+
+def item_spectra(
+    obs: Observation,
+    segment_size: float,
+    norm: str,
+    per_segment: bool,
+    use_common_mean: bool = True,
+    dtype: str = "float64",
+) -> Spectra:
+    """The `Spectra` of one observation: `item_segments` and `spectra_from_segments`."""
+    good = item_segments(obs, segment_size)
+    return spectra_from_segments([good], norm, per_segment, use_common_mean, dtype)[0]

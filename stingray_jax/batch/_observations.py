@@ -19,7 +19,7 @@ import numpy as np
 
 from ._chunks import as_jax_model, common_settings, resolve_share, run_chunks
 from ._cross import check_pairs, cross_spectra, pair_label, rebinned_cross
-from ._items import item_label, item_spectra, load_observation
+from ._items import item_label, item_segments, load_observation, spectra_from_segments
 from ._spectra import batch_prior, fit_batch
 
 if TYPE_CHECKING:
@@ -148,26 +148,37 @@ def fit_chunk(
     o = options
     cross = o.get("spectrum", "power") == "cross"
     heads, spectra, bad = [], [], []
-    freq = None
+    read = []  # (index, label, Spectra) for cross spectra, (index, label, segments) otherwise
     for index, item in indexed_items:
         label = pair_label(item, index) if cross else item_label(item, index)
+        got: Any
         try:
             if cross:
-                sp = cross_spectra(item, o["dt"], o["segment_size"], o["norm"])
+                got = cross_spectra(item, o["dt"], o["segment_size"], o["norm"])
             else:
-                obs = load_observation(item, o["dt"])
-                sp = item_spectra(
-                    obs, o["segment_size"], o["norm"], o["per_segment"], dtype=o["dtype"]
-                )
-            if freq is not None and (
-                sp.freq.shape != freq.shape or not np.allclose(sp.freq, freq, rtol=1e-10)
-            ):
-                raise ValueError(
-                    f"its frequency grid ({sp.freq.size} bins of {sp.freq[0]:g} Hz) differs "
-                    f"from the batch's ({freq.size} of {freq[0]:g} Hz): give dt"
-                )
+                got = item_segments(load_observation(item, o["dt"]), o["segment_size"])
         except (OSError, ValueError, TypeError) as exc:
             bad.append((index, label, str(exc).replace("\n", " ")))
+            continue
+        read.append((index, label, got))
+    if read and not cross:  # the spectra of all items of the chunk in one JAX call
+        computed = spectra_from_segments(
+            [got for _, _, got in read], o["norm"], o["per_segment"], dtype=o["dtype"]
+        )
+        read = [(index, label, sp) for (index, label, _), sp in zip(read, computed)]
+    freq = None
+    for index, label, sp in read:
+        if freq is not None and (
+            sp.freq.shape != freq.shape or not np.allclose(sp.freq, freq, rtol=1e-10)
+        ):
+            bad.append(
+                (
+                    index,
+                    label,
+                    f"its frequency grid ({sp.freq.size} bins of {sp.freq[0]:g} Hz) differs "
+                    f"from the batch's ({freq.size} of {freq[0]:g} Hz): give dt",
+                )
+            )
             continue
         freq = sp.freq if freq is None else freq
         n = sp.powers.shape[0]

@@ -393,17 +393,36 @@ def _avg_cs_kernel(
 # ------------------------------------------------------------------------------------------------
 
 
-@functools.partial(jax.jit, static_argnames=("return_segments",))
-def _pds_segment_sums(fluxes, weights, norm_weights=None, return_segments=False):
-    """Weighted mean of the segment periodograms (and with ``norm_weights``, if given)."""
+@functools.partial(jax.jit, static_argnames=("return_segments", "n_rows"))
+def _pds_segment_sums(
+    fluxes, weights, norm_weights=None, rows=None, return_segments=False, n_rows=None
+):
+    """Weighted mean of the segment periodograms (and with ``norm_weights``, if given).
+
+    With ``rows`` (one integer per segment, below the static ``n_rows``), one weighted mean
+    per row: the segments of several observations in one call, each observation's segments
+    averaged on their own (a row without weight, padding, gives zeros)."""
     if jnp.issubdtype(fluxes.dtype, jnp.integer):
         fluxes = fluxes.astype(weights.dtype)
     ft = _segment_ft(fluxes)
     unnorm = jnp.real(ft) ** 2 + jnp.imag(ft) ** 2
-    n_ave = jnp.sum(weights)
-    out = {"unnorm": jnp.dot(weights.astype(unnorm.dtype), unnorm) / n_ave}
-    if norm_weights is not None:
-        out["norm"] = jnp.dot(norm_weights.astype(unnorm.dtype), unnorm) / n_ave
+    if rows is None:
+        n_ave = jnp.sum(weights)
+        out = {"unnorm": jnp.dot(weights.astype(unnorm.dtype), unnorm) / n_ave}
+        if norm_weights is not None:
+            out["norm"] = jnp.dot(norm_weights.astype(unnorm.dtype), unnorm) / n_ave
+    else:
+
+        def row_sums(w):
+            return jax.ops.segment_sum(
+                w.astype(unnorm.dtype)[:, None] * unnorm, rows, num_segments=n_rows
+            )
+
+        n_ave = jax.ops.segment_sum(weights, rows, num_segments=n_rows)[:, None]
+        n_ave = jnp.where(n_ave > 0, n_ave, jnp.ones((), n_ave.dtype))
+        out = {"unnorm": row_sums(weights) / n_ave}
+        if norm_weights is not None:
+            out["norm"] = row_sums(norm_weights) / n_ave
     if return_segments:
         out["segments"] = unnorm
     return out
