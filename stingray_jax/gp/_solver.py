@@ -44,7 +44,7 @@ def _scan(U, V, P, A, y, mask, unroll):
     dtype = U.dtype
 
     def step(carry, x):
-        C, G = carry
+        C, G, total = carry
         u, v, p, a, yn, m = x
         S = p[:, None] * C * p[None, :]
         tmp = S @ u
@@ -57,11 +57,14 @@ def _scan(U, V, P, A, y, mask, unroll):
         G_new = jnp.where(m, F + w * z, F)
         # A non-positive pivot means the matrix is not positive definite: -inf log-likelihood.
         term = jnp.where(ds > 0, z * z / ds + jnp.log(jnp.where(ds > 0, ds, 1.0)), jnp.inf)
-        return (C_new, G_new), jnp.where(m, term, jnp.zeros_like(term))
+        # summed in order in the carry (as celerite2 does): a masked point adds an exact zero,
+        # so a padded light curve gives the unpadded value bit for bit (a tree reduction of
+        # the per-point terms would depend on the padded length)
+        return (C_new, G_new, total + jnp.where(m, term, jnp.zeros_like(term))), None
 
-    init = (jnp.zeros((J, J), dtype), jnp.zeros((J,), dtype))
-    _, terms = jax.lax.scan(step, init, (U, V, P, A, y, mask), unroll=unroll)
-    return terms
+    init = (jnp.zeros((J, J), dtype), jnp.zeros((J,), dtype), jnp.zeros((), dtype))
+    (_, _, total), _ = jax.lax.scan(step, init, (U, V, P, A, y, mask), unroll=unroll)
+    return total
 
 
 def log_likelihood(kernel: CeleriteKernel, t, residual, diag, mask=None, unroll=1):
@@ -99,6 +102,6 @@ def log_likelihood(kernel: CeleriteKernel, t, residual, diag, mask=None, unroll=
     mask = jnp.ones((n,), bool) if mask is None else jnp.asarray(mask, bool)
     U, V, P, ksum = _semiseparable(kernel, t)
     A = jnp.broadcast_to(ksum + jnp.asarray(diag, dtype), (n,))
-    terms = _scan(U, V, P, A, residual, mask, unroll)
+    total = _scan(U, V, P, A, residual, mask, unroll)
     nvalid = jnp.sum(mask).astype(dtype)
-    return -0.5 * (jnp.sum(terms) + nvalid * _LOG_2PI)
+    return -0.5 * (total + nvalid * _LOG_2PI)
