@@ -33,28 +33,17 @@ def _band_ratios(x, n_bands=4):
     return np.array([r[b].mean() for b in np.array_split(np.arange(f.size), n_bands)])
 
 
+def _simulate(n_keys, n_bins, output, seed=7, n_iter=200):
+    keys = jax.random.split(jax.random.key(seed), n_keys)
+    dist = lognormal_distribution(0.5, scale=5.0)
+    return np.asarray(
+        simulate_emmanoulopoulos(keys, psd, n_bins, 1.0, dist, n_iter=n_iter, output=output)
+    )
+
+
 @pytest.fixture(scope="module")
 def realisations():
-    keys = jax.random.split(jax.random.key(7), 1000)
-    n_keys = {"psd": 1000, "flux": 300}
-    dist = lognormal_distribution(0.5, scale=5.0)
-    with jax.enable_x64(True):
-        out = {
-            o: np.asarray(
-                simulate_emmanoulopoulos(
-                    keys[: n_keys[o]],
-                    psd,
-                    N_BINS,
-                    1.0,
-                    dist,
-                    n_iter=60,
-                    output=o,
-                    dtype=jnp.float64,
-                )
-            )
-            for o in ("flux", "psd")
-        }
-    return out
+    return {o: _simulate(1000, N_BINS, o) for o in ("flux", "psd")}
 
 
 @pytest.mark.slow
@@ -66,14 +55,31 @@ def test_psd_output_matches_the_psd_within_2_percent(realisations):
 
 
 @pytest.mark.slow
-def test_flux_output_has_the_target_distribution(realisations):
+def test_flux_output_has_the_target_distribution_and_the_documented_psd_bias(realisations):
+    """The accuracy stated in docs/simulation.rst for 128 bins (Lorentzian PSD, lognormal 0.5).
+
+    The rank ordering of the last step moves power from low to high frequencies: measured
+    -8% .. +8% over the four bands with 1000 realisations, in this code and in
+    DELightcurveSimulation alike (benchmarks/bench_simulation.py), so intrinsic to the method.
+    The bounds fail both if the bias grows and if it disappears (then update the docs).
+    """
     x = realisations["flux"]
-    assert stats.kstest(x.ravel()[::13], stats.lognorm(s=0.5, scale=5.0).cdf).pvalue > 1e-3
-    # Rank ordering moves power to high frequencies: measured -7% .. +7% across the four
-    # bands for this PSD and 128 bins (intrinsic to the method; the "psd" output has none).
-    ratios = _band_ratios(x)
-    np.testing.assert_allclose(ratios, 1.0, atol=0.1)
-    assert ratios[-1] > ratios[0]
+    target = stats.lognorm(s=0.5, scale=5.0).cdf
+    assert stats.kstest(x.ravel()[::13], target).pvalue > 1e-3
+    pvalues = np.array([stats.kstest(xi, target).pvalue for xi in x[:200]])
+    assert np.mean(pvalues < 0.05) < 0.1  # each realisation: exact draws of the target
+    dev = _band_ratios(x) - 1
+    assert 0.05 < np.abs(dev).max() < 0.11
+    assert dev[0] < 0 < dev[-1]  # low frequencies lose power, high frequencies gain it
+
+
+@pytest.mark.slow
+def test_flux_output_psd_bias_shrinks_with_length():
+    """Stated in the docs: the bias falls roughly as 1/n_bins, below 2% from 1024 bins here
+    (0.008-0.014 over three seeds, 0.014 with this one). At most 60
+    iterations (a quarter of the realisations converge) give the same ratios as 1000."""
+    dev = np.abs(_band_ratios(_simulate(1000, 1024, "flux", seed=8, n_iter=60)) - 1).max()
+    assert dev < 0.02
 
 
 @pytest.mark.parametrize(
@@ -110,6 +116,30 @@ def test_iterations_and_psd_array():
     )
     assert x.shape == (64,)
     assert 1 <= int(n) <= 200
+
+
+def test_float64_by_default_with_x64_off():
+    """DESIGN.md's precision policy: NumPy/callable input gives float64 NumPy arrays whatever
+    JAX's global flag (off in the tests); a JAX-array PSD keeps its dtype; ``dtype=`` rules;
+    a traced call (jit) uses JAX's default float and skips the value checks."""
+    assert not jax.config.jax_enable_x64
+    key = jax.random.key(2)
+    values = psd(np.fft.rfftfreq(64, 1.0)[1:])
+    for p, dist in ((psd, lognormal_distribution(0.4)), (values, empirical_distribution(values))):
+        x, n = simulate_emmanoulopoulos(key, p, 64, 1.0, dist, n_iter=20, return_iterations=True)
+        assert isinstance(x, np.ndarray)
+        assert x.dtype == np.float64
+        assert isinstance(n, np.ndarray)
+        assert n.dtype.kind == "i"
+    x32 = simulate_emmanoulopoulos(key, psd, 64, 1.0, gamma_distribution(2.0), dtype="float32")
+    assert x32.dtype == np.float32
+    assert (
+        simulate_emmanoulopoulos(key, jnp.asarray(values), 64, 1.0, gamma_distribution(2.0)).dtype
+        == jnp.float32
+    )
+    jitted = jax.jit(lambda k: simulate_emmanoulopoulos(k, psd, 64, 1.0, gamma_distribution(2.0)))
+    assert jitted(key).dtype == jnp.float32
+    assert not jax.config.jax_enable_x64
 
 
 @pytest.mark.parametrize(

@@ -6,10 +6,16 @@ Light curves with a given PSD and flux distribution
 follows a model and whose fluxes follow a lognormal distribution (Emmanoulopoulos et al.
 2013): 300 realisations in one vmapped call with explicit PRNG keys. We check the averaged
 periodogram and the flux histogram, then simulate correlated pairs with a time lag.
+
+The default ``output="flux"`` has exactly the target distribution, and a spectrum flatter
+than the target: the rank ordering of the method moves power from low to high frequencies,
+here about 14% in the lowest and the highest quarter of the band (less for longer light
+curves, more for more skewed distributions and steeper PSDs; see the simulation page, which
+quantifies it). ``output="psd"`` has exactly the target Fourier amplitudes and approximately
+the target distribution. Both are plotted.
 """
 
 import jax
-import jax.numpy as jnp
 import matplotlib.pyplot as plt
 import numpy as np
 from scipy import stats
@@ -29,21 +35,34 @@ def psd(f):
 
 keys = jax.random.split(jax.random.key(0), 300)
 target = stats.lognorm(s=0.7, scale=20.0)
-with jax.enable_x64(True):
-    lcs = np.asarray(
-        simulate_emmanoulopoulos(
-            keys, psd, n_bins, dt, lognormal_distribution(0.7, scale=20.0), dtype=jnp.float64
-        )
-    )
+dist = lognormal_distribution(0.7, scale=20.0)
+# NumPy in, NumPy float64 out (whatever JAX's global x64 flag)
+lcs = np.asarray(simulate_emmanoulopoulos(keys, psd, n_bins, dt, dist))
+lcs_psd = np.asarray(simulate_emmanoulopoulos(keys, psd, n_bins, dt, dist, output="psd"))
 
 freq = np.fft.rfftfreq(n_bins, dt)[1:-1]
-pds = np.mean(np.abs(np.fft.rfft(lcs - lcs.mean(1, keepdims=True), axis=1)[:, 1:-1]) ** 2, 0)
+
+
+def mean_periodogram(x):
+    return np.mean(np.abs(np.fft.rfft(x - x.mean(1, keepdims=True), axis=1)[:, 1:-1]) ** 2, 0)
+
+
+def band_ratios(pds, n_bands=4):
+    r = pds / psd(freq)
+    r /= r.mean()
+    return np.round([r[b].mean() for b in np.array_split(np.arange(freq.size), n_bands)], 3)
+
+
+pds, pds_psd = mean_periodogram(lcs), mean_periodogram(lcs_psd)
 print("KS p-value of one realisation:", stats.kstest(lcs[0], target.cdf).pvalue)
+print("periodogram / PSD in 4 bands, output='flux':", band_ratios(pds))
+print("periodogram / PSD in 4 bands, output='psd': ", band_ratios(pds_psd))
 
 fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
 axes[0].plot(np.arange(n_bins) * dt, lcs[0])
 axes[0].set(xlabel="time (s)", ylabel="flux", title="one realisation")
-axes[1].loglog(freq, pds, label="mean periodogram (300)")
+axes[1].loglog(freq, pds, label='mean periodogram, output="flux"')
+axes[1].loglog(freq, pds_psd, alpha=0.7, label='output="psd"')
 axes[1].loglog(freq, psd(freq) * pds.sum() / psd(freq).sum(), "--", label="input PSD (scaled)")
 axes[1].set(xlabel="frequency (Hz)", ylabel="power")
 axes[1].legend()
@@ -57,12 +76,9 @@ fig.tight_layout()
 # %%
 # Correlated pairs: coherence 0.8 and a constant 3 s lag (Stingray's sign convention)
 pair_keys = jax.random.split(jax.random.key(1), 400)
-with jax.enable_x64(True):
-    a, b = simulate_correlated_lightcurves(
-        pair_keys, psd, psd, 0.8, 3.0, n_bins, dt, mean=(50.0, 50.0), dtype=jnp.float64
-    )
-fa = np.fft.rfft(np.asarray(a), axis=1)[:, 1:-1]
-fb = np.fft.rfft(np.asarray(b), axis=1)[:, 1:-1]
+a, b = simulate_correlated_lightcurves(pair_keys, psd, psd, 0.8, 3.0, n_bins, dt, mean=(50.0, 50.0))
+fa = np.fft.rfft(a, axis=1)[:, 1:-1]
+fb = np.fft.rfft(b, axis=1)[:, 1:-1]
 cross = np.mean(np.conj(fa) * fb, 0)
 lag = np.angle(cross) / (2 * np.pi * freq)
 fig, ax = plt.subplots(figsize=(5, 3.5))
