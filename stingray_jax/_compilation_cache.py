@@ -12,7 +12,12 @@ from __future__ import annotations
 import os
 import pathlib
 
-__all__ = ["default_cache_dir", "disable_compilation_cache", "enable_compilation_cache"]
+__all__ = [
+    "default_cache_dir",
+    "disable_compilation_cache",
+    "enable_compilation_cache",
+    "enabled_cache_dir",
+]
 
 #: Environment variable that overrides the default cache location.
 CACHE_DIR_ENV = "STINGRAY_JAX_CACHE_DIR"
@@ -107,3 +112,15 @@ def disable_compilation_cache() -> None:
     cc.reset_cache()
     jax.config.update("jax_compilation_cache_dir", directory)
     jax.config.update("jax_persistent_cache_min_compile_time_secs", min_time)
+
+
+def enabled_cache_dir() -> pathlib.Path | None:
+    """The directory of the cache :func:`enable_compilation_cache` turned on, or None when it
+    is off (never enabled, disabled, or JAX's setting changed since). The fit programs of
+    ``stingray_jax._stored_programs`` are kept in it."""
+    if _before is None:
+        return None
+    import jax
+
+    current = jax.config.jax_compilation_cache_dir  # type: ignore[attr-defined]
+    return pathlib.Path(current) if current else None

@@ -17,6 +17,7 @@ import numpy as np
 
 from .. import _validate
 from .._config import x64_scope
+from .._stored_programs import stored_fit_program
 from .._validate import InputAssertionError
 from ..fitting import compiled
 from ..optimize import SOLVERS
@@ -184,20 +185,27 @@ class ParameterEstimation:
                     stacklevel=2,
                 )
         fit = compiled("fit_summary")
+        with x64_scope():  # the program kept on disk, when the compilation cache is on
+            stored = stored_fit_program(
+                ll._jm, ll._data, ll._spec, prior, self.solver, max_steps, t0
+            )
         rng = None
         attempt = t0
         best = None
         for _ in range(self.n_restarts + 1):
             with x64_scope():
-                out = fit(
-                    attempt,
-                    ll._jm,
-                    ll._data,
-                    spec=ll._spec,
-                    prior=prior,
-                    solver=self.solver,
-                    max_steps=max_steps,
-                )
+                if stored is not None:
+                    out = stored(attempt, ll._jm, ll._data)
+                else:
+                    out = fit(
+                        attempt,
+                        ll._jm,
+                        ll._data,
+                        spec=ll._spec,
+                        prior=prior,
+                        solver=self.solver,
+                        max_steps=max_steps,
+                    )
                 out = _NumpyResult(*out)
             usable = np.isfinite(out.fun) and not np.isclose(out.fun, -logmin)
             if usable and (best is None or out.fun < best.fun):
