@@ -66,3 +66,14 @@ def seeded_global_rng(seed=1):
         yield
     finally:
         np.random.set_state(state)  # noqa: NPY002
+
+
+def qpo_rate(rng, n_bins, dt, mean, rms, f0=3.0, q=4.0):
+    """A positive rate (counts/s) with a Lorentzian QPO, by filtering white noise."""
+    freq = np.fft.rfftfreq(n_bins, dt)
+    fwhm = f0 / q
+    shape = 1 / (1 + ((freq - f0) / (fwhm / 2)) ** 2)
+    spec = (rng.normal(size=freq.size) + 1j * rng.normal(size=freq.size)) * np.sqrt(shape)
+    spec[0] = 0
+    x = np.fft.irfft(spec, n_bins)
+    return mean * np.exp(rms * x / x.std() - 0.5 * rms**2)

@@ -26,7 +26,7 @@ from stingray_jax.batch import fit_batch, fit_observations
 from stingray_jax.batch._cross import cross_spectra
 from stingray_jax.cli import main
 
-from ._utils import assert_allclose, seeded_global_rng
+from ._utils import assert_allclose, qpo_rate, seeded_global_rng
 
 stingray = pytest.importorskip("stingray")
 from stingray import AveragedCrossspectrum, EventList  # noqa: E402
@@ -38,15 +38,8 @@ SEG = 8.0
 T0 = 1e8  # mission seconds: the epoch must be subtracted before JAX sees the times
 
 
-def _qpo_rate(rng, n_bins, mean=300.0, rms=0.3, f0=3.0, q=4.0):
-    """A positive rate (counts/s) with a Lorentzian QPO, by filtering white noise."""
-    freq = np.fft.rfftfreq(n_bins, DT)
-    fwhm = f0 / q
-    shape = 1 / (1 + ((freq - f0) / (fwhm / 2)) ** 2)
-    spec = (rng.normal(size=freq.size) + 1j * rng.normal(size=freq.size)) * np.sqrt(shape)
-    spec[0] = 0
-    x = np.fft.irfft(spec, n_bins)
-    return mean * np.exp(rms * x / x.std() - 0.5 * rms**2)
+def _qpo_rate(rng, n_bins):
+    return qpo_rate(rng, n_bins, DT, mean=300.0, rms=0.3)
 
 
 def _pair(seed, length, gap=None):

@@ -19,7 +19,7 @@ from stingray_jax import modeling as sjm
 from stingray_jax.batch import fit_batch, fit_observations
 from stingray_jax.batch._items import item_spectra, load_observation
 
-from ._utils import seeded_global_rng
+from ._utils import qpo_rate, seeded_global_rng
 
 stingray = pytest.importorskip("stingray")
 from stingray import AveragedPowerspectrum, DynamicalPowerspectrum, EventList, Lightcurve  # noqa: E402
@@ -29,15 +29,8 @@ DT = 1 / 64
 SEG = 16.0
 
 
-def _qpo_rate(rng, n_bins, mean=200.0, rms=0.25, f0=3.0, q=4.0):
-    """A positive rate (counts/s) with a Lorentzian QPO, by filtering white noise."""
-    freq = np.fft.rfftfreq(n_bins, DT)
-    fwhm = f0 / q
-    shape = 1 / (1 + ((freq - f0) / (fwhm / 2)) ** 2)
-    spec = (rng.normal(size=freq.size) + 1j * rng.normal(size=freq.size)) * np.sqrt(shape)
-    spec[0] = 0
-    x = np.fft.irfft(spec, n_bins)
-    return mean * np.exp(rms * x / x.std() - 0.5 * rms**2)
+def _qpo_rate(rng, n_bins):
+    return qpo_rate(rng, n_bins, DT, mean=200.0, rms=0.25)
 
 
 def _events(rng, length, t0=1e8, gap=None):

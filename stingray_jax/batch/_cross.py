@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from .._config import preserve_global_state
-from ._items import Spectra, item_label, load_observation
+from ._items import Spectra, check_segment_size, item_label, load_observation
 
 __all__ = ["check_pairs", "cross_spectra", "pair_label", "rebinned_cross"]
 
@@ -103,17 +103,7 @@ def cross_spectra(pair: Any, dt: float | None, segment_size: float, norm: str) -
         if obs1.errors is not None:  # Stingray's choice: the first light curve's err_dist
             errors1 = obs1.errors
             errors2 = obs2.errors if obs2.errors is not None else np.sqrt(obs2.fluxes)
-    longest = float(np.max(gti[:, 1] - gti[:, 0]))
-    if segment_size > longest:
-        raise ValueError(
-            f"the segment size ({segment_size:g} s) is longer than the longest common good "
-            f"time interval ({longest:.6g} s)"
-        )
-    if segment_size / obs1.dt < 2:
-        raise ValueError(
-            f"dt = {obs1.dt:g} s is too large for segments of {segment_size:g} s: a segment "
-            f"must hold at least 2 bins"
-        )
+    check_segment_size(segment_size, gti, obs1.dt, what="common good time interval")
     with preserve_global_state(), warnings.catch_warnings(), np.errstate(all="ignore"):
         # Stingray warns, for every spectrum, that its error formulas need many averaged
         # segments (m >= 30): the documentation says it once. Its warning that some error bars

@@ -148,6 +148,23 @@ def load_observation(item: Any, dt: float | None) -> Observation:
     )
 
 
+def check_segment_size(
+    segment_size: float, gti: np.ndarray, dt: float, what: str = "good time interval"
+) -> None:
+    """The reasons a row gives when ``segment_size`` does not fit the GTIs or the bins."""
+    longest = float(np.max(gti[:, 1] - gti[:, 0])) if gti.size else 0.0
+    if segment_size > longest:
+        raise ValueError(
+            f"the segment size ({segment_size:g} s) is longer than the longest {what} "
+            f"({longest:.6g} s)"
+        )
+    if segment_size / dt < 2:
+        raise ValueError(
+            f"dt = {dt:g} s is too large for segments of {segment_size:g} s: a segment "
+            f"must hold at least 2 bins"
+        )
+
+
 def item_segments(obs: Observation, segment_size: float) -> tuple:
     """The good segments of an observation (`stingray_jax.fourier._timeseries.good_segments`),
     after the checks that give a batch row its reason; `spectra_from_segments` turns those of
@@ -156,17 +173,7 @@ def item_segments(obs: Observation, segment_size: float) -> tuple:
     from ..fourier._timeseries import good_segments
 
     gti = np.asarray(obs.gti)
-    longest = float(np.max(gti[:, 1] - gti[:, 0])) if gti.size else 0.0
-    if segment_size > longest:
-        raise ValueError(
-            f"the segment size ({segment_size:g} s) is longer than the longest good time "
-            f"interval ({longest:.6g} s)"
-        )
-    if segment_size / obs.dt < 2:
-        raise ValueError(
-            f"dt = {obs.dt:g} s is too large for segments of {segment_size:g} s: a segment "
-            f"must hold at least 2 bins"
-        )
+    check_segment_size(segment_size, gti, obs.dt)
     with preserve_global_state():
         good = good_segments(obs.times, gti, segment_size, obs.dt, obs.fluxes, obs.errors)
     n_freq = np.fft.fftfreq(good[0].shape[1])[positive_fft_bins(good[0].shape[1])].size
